@@ -1,0 +1,173 @@
+"""Settings for cdpadmin, read from the environment (and an optional `.env` file).
+
+With nothing set, a fresh clone runs in trial mode: SQLite, and the local CDP sandbox at
+http://127.0.0.1:8001 with the sandbox's own credentials. With CDP_CLIENT_KEY and
+CDP_API_TOKEN set, the app talks to the real CDP tenant of CDP_REGION (or CDP_BASE_URL).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean, refusing anything that is not clearly true or false."""
+    raw = env.str(name, default="")
+    if raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} has the value {raw!r}; use 'true' or 'false'.")
+
+
+DEBUG = env_bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("PRODUCTION", default=False):
+        raise ImproperlyConfigured("SECRET_KEY is not set.")
+    SECRET_KEY = "insecure-trial-key-set-SECRET_KEY-in-production"
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- CDP -----------------------------------------------------------------------------------
+
+CDP_REGION_HOSTS = {
+    "ap": "https://api-engage-ap.sitecorecloud.io",
+    "eu": "https://api-engage-eu.sitecorecloud.io",
+    "jp": "https://api-engage-jpe.sitecorecloud.io",
+    "us": "https://api-engage-us.sitecorecloud.io",
+}
+SANDBOX_CLIENT_KEY = "sandbox-client-key"
+SANDBOX_API_TOKEN = "sandbox-api-token"  # noqa: S105 - the local emulator's fixed login
+
+CDP_CLIENT_KEY = env.str("CDP_CLIENT_KEY", default="")
+CDP_API_TOKEN = env.str("CDP_API_TOKEN", default="")
+CDP_REGION = env.str("CDP_REGION", default="").lower()
+if CDP_REGION and CDP_REGION not in CDP_REGION_HOSTS:
+    raise ImproperlyConfigured(
+        f"CDP_REGION is {CDP_REGION!r}; use one of {', '.join(sorted(CDP_REGION_HOSTS))}."
+    )
+if CDP_CLIENT_KEY and not CDP_API_TOKEN:
+    raise ImproperlyConfigured("CDP_API_TOKEN is not set (CDP_CLIENT_KEY is).")
+if CDP_API_TOKEN and not CDP_CLIENT_KEY:
+    raise ImproperlyConfigured("CDP_CLIENT_KEY is not set (CDP_API_TOKEN is).")
+
+# Trial mode: no real credentials, so the app talks to the local sandbox.
+CDP_SANDBOX = not CDP_CLIENT_KEY
+if CDP_SANDBOX:
+    CDP_CLIENT_KEY = SANDBOX_CLIENT_KEY
+    CDP_API_TOKEN = SANDBOX_API_TOKEN
+    CDP_BASE_URL = env.str("CDP_BASE_URL", default="http://127.0.0.1:8001")
+else:
+    CDP_BASE_URL = env.str("CDP_BASE_URL", default="") or CDP_REGION_HOSTS.get(CDP_REGION, "")
+    if not CDP_BASE_URL:
+        raise ImproperlyConfigured(
+            "CDP_REGION is not set; set it to ap, eu, jp or us (or set CDP_BASE_URL)."
+        )
+CDP_BASE_URL = CDP_BASE_URL.rstrip("/")
+if not CDP_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"CDP_BASE_URL must start with http:// or https://: {CDP_BASE_URL!r}")
+
+try:
+    CDP_TIMEOUT = env.float("CDP_TIMEOUT", default=10.0)
+except ValueError as exc:
+    raise ImproperlyConfigured("CDP_TIMEOUT must be a number of seconds.") from exc
+if CDP_TIMEOUT <= 0:
+    raise ImproperlyConfigured("CDP_TIMEOUT must be a positive number of seconds.")
+
+# "v2.1" (PUT/PATCH updates) or "v2" (tenants still on the legacy POST order update).
+CDP_ORDER_UPDATE_API = env.str("CDP_ORDER_UPDATE_API", default="v2.1")
+if CDP_ORDER_UPDATE_API not in {"v2.1", "v2"}:
+    raise ImproperlyConfigured("CDP_ORDER_UPDATE_API must be 'v2.1' or 'v2'.")
+CDP_POOL_SIZE = env.int("CDP_POOL_SIZE", default=20)
+CDP_RETRIES = env.int("CDP_RETRIES", default=2)
+
+# --- Django --------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials.apps.SimpleAppConfig",
+    "django_tasks",
+    "django_tasks_db",
+    "orders",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "cdpadmin.urls"
+WSGI_APPLICATION = "cdpadmin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+        },
+    }
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "order-search"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,124 @@
+"""What cdpadmin keeps itself: the audit trail of every change sent to CDP, and staff notes.
+
+Order data lives in CDP; nothing here mirrors it except the before/after snapshots that the
+audit trail records.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEntry(models.Model):
+    """One insert-only row of the audit trail.
+
+    A change writes an `intent` row before calling CDP and an `outcome` row after, pointing
+    back at the intent. Reads that find CDP newer than the trail write an `observed` row.
+    A PostgreSQL trigger refuses UPDATE, DELETE and TRUNCATE, and each row's `hash` covers
+    its content plus the previous row's hash (see `orders.audit`).
+    """
+
+    class Phase(models.TextChoices):
+        INTENT = "intent", "Intent"
+        OUTCOME = "outcome", "Outcome"
+        OBSERVED = "observed", "Observed external change"
+
+    class Outcome(models.TextChoices):
+        NONE = "", "—"
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    phase = models.CharField(max_length=8, choices=Phase.choices)
+    resource_type = models.CharField(max_length=32)
+    resource_ref = models.CharField(max_length=36, blank=True)
+    order_ref = models.CharField(max_length=36, blank=True)
+    method = models.CharField(max_length=8, blank=True)
+    cdp_path = models.CharField(max_length=255, blank=True)
+    request_payload = models.JSONField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    cdp_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, blank=True)
+    error_message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    intent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="outcomes"
+    )
+    reverts = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reverted_by"
+    )
+    job_id = models.CharField(max_length=36, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["order_ref", "-id"], name="audit_order_ref_id"),
+            models.Index(fields=["actor", "-id"], name="audit_actor_id"),
+            models.Index(fields=["action", "-id"], name="audit_action_id"),
+            models.Index(fields=["resource_type", "-id"], name="audit_resource_type_id"),
+            models.Index(fields=["outcome", "-id"], name="audit_outcome_id"),
+            models.Index(fields=["phase", "-id"], name="audit_phase_id"),
+            models.Index(fields=["at"], name="audit_at"),
+            models.Index(fields=["job_id", "-id"], name="audit_job_id"),
+        ]
+        permissions = [
+            ("export_auditentry", "Can export the audit trail"),
+            ("revert_auditentry", "Can revert a change recorded in the audit trail"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.phase} {self.resource_ref or self.order_ref}"
+
+
+class OrderNote(models.Model):
+    """A staff note on an order, kept here and never sent to CDP.
+
+    Notes are versioned: editing one writes a new row whose `replaces` points at the row it
+    supersedes, so earlier text is never overwritten. `note_id` groups the versions.
+    """
+
+    order_ref = models.CharField(max_length=36)
+    note_id = models.UUIDField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="order_notes"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["order_ref", "-id"], name="note_order_ref_id")]
+
+    def __str__(self) -> str:
+        return f"Note on {self.order_ref} by {self.author}"
+
+
+class CdpAccess(models.Model):
+    """Holds the permissions for acting on CDP data, which has no model of its own."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_orders", "Can search and view CDP orders"),
+            ("change_orders", "Can create, edit and delete orders, items, contacts, consumers"),
+            ("change_extensions", "Can edit order and order item data extensions"),
+            ("run_bulk_tagging", "Can run bulk tagging jobs"),
+        ]

@@ -1,0 +1,173 @@
+"""The audited write path: the only way cdpadmin changes data in CDP.
+
+`audited_call` writes an intent row (committed) before calling CDP, then an outcome row with
+CDP's answer. If the intent row cannot be written, CDP is not called. The call is never
+wrapped in one transaction with the audit rows: a rollback after CDP accepted a change would
+lose the record of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import DatabaseError
+
+from orders.audit import append_entry
+from orders.cdp import CdpError
+from orders.models import AuditEntry
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Actor = AbstractBaseUser | AnonymousUser | None
+
+
+class ServiceError(Exception):
+    """A change was refused before it reached CDP. `message` is a sentence for staff."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AuditUnavailable(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The audit trail could not be written, so nothing was sent to CDP. "
+            "Try again in a moment; if it keeps happening, tell an administrator."
+        )
+
+
+@dataclass(frozen=True)
+class Audited(Generic[T]):
+    """What CDP answered to an audited change, and the intent row that records it."""
+
+    value: T
+    entry: AuditEntry
+
+
+def to_cdp_json(value: Any) -> Any:
+    """Turn form values (Decimal, datetime, tuples) into the JSON CDP expects."""
+    if isinstance(value, Mapping):
+        return {str(key): to_cdp_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_cdp_json(item) for item in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+            f"{value.microsecond // 1000:03d}Z"
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(value: Any) -> Any:
+    """The JSON form of a CDP record (or of plain data) for the audit trail."""
+    if value is None:
+        return None
+    to_api = getattr(value, "to_api", None)
+    if callable(to_api):
+        return to_cdp_json(to_api())
+    return to_cdp_json(value)
+
+
+def _actor_fields(actor: Actor) -> dict[str, Any]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return {"actor": None, "actor_username": ""}
+    return {"actor": actor, "actor_username": actor.get_username()}
+
+
+@dataclass(frozen=True)
+class Change:
+    """Describes one change for the audit trail, before it is sent."""
+
+    action: str
+    resource_type: str
+    method: str
+    cdp_path: str
+    success_status: int
+    resource_ref: str = ""
+    order_ref: str = ""
+    payload: Any = None
+    before: Any = None
+    job_id: str = ""
+    reverts: AuditEntry | None = None
+
+
+def audited_call(
+    change: Change,
+    call: Callable[[], T],
+    *,
+    actor: Actor,
+    after: Callable[[T], Any] = snapshot,
+    resource_ref_of: Callable[[T], str] | None = None,
+) -> Audited[T]:
+    """Record the intent, make the CDP call, record the outcome; return CDP's answer.
+
+    Raises `AuditUnavailable` (CDP not called) when the intent row cannot be written, and
+    re-raises whatever the call raised after recording it as a failed outcome.
+    """
+    common = {
+        **_actor_fields(actor),
+        "action": change.action,
+        "resource_type": change.resource_type,
+        "order_ref": change.order_ref,
+        "method": change.method,
+        "cdp_path": change.cdp_path,
+        "job_id": change.job_id,
+        "request_id": uuid.uuid4().hex,
+    }
+    try:
+        intent = append_entry(
+            **common,
+            phase=AuditEntry.Phase.INTENT,
+            resource_ref=change.resource_ref,
+            request_payload=snapshot(change.payload),
+            before=snapshot(change.before),
+            reverts=change.reverts,
+        )
+    except DatabaseError as exc:
+        logger.error("Audit intent not written; %s %s not sent to CDP", change.method, change.cdp_path)
+        raise AuditUnavailable() from exc
+
+    def record_outcome(**fields: Any) -> None:
+        try:
+            append_entry(**common, phase=AuditEntry.Phase.OUTCOME, intent=intent, **fields)
+        except DatabaseError:
+            # The intent row stands; the trail shows this change's outcome as unknown.
+            logger.exception("Audit outcome for entry %s not written", intent.pk)
+
+    try:
+        result = call()
+    except CdpError as exc:
+        record_outcome(
+            resource_ref=change.resource_ref,
+            outcome=AuditEntry.Outcome.FAILURE,
+            cdp_status=exc.status,
+            error_message=exc.message,
+        )
+        raise
+    except Exception as exc:
+        record_outcome(
+            resource_ref=change.resource_ref,
+            outcome=AuditEntry.Outcome.FAILURE,
+            error_message=f"{type(exc).__name__}: {exc}",
+        )
+        raise
+    new_ref = resource_ref_of(result) if resource_ref_of else change.resource_ref
+    record_outcome(
+        resource_ref=new_ref,
+        outcome=AuditEntry.Outcome.SUCCESS,
+        cdp_status=change.success_status,
+        after=after(result),
+    )
+    return Audited(result, intent)

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.urls import path, register_converter
+
+from orders.converters import CdpRefConverter
+
+register_converter(CdpRefConverter, "cdpref")
+
+urlpatterns: list = []
