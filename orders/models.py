@@ -6,6 +6,8 @@ audit trail records.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -122,3 +124,84 @@ class CdpAccess(models.Model):
             ("change_extensions", "Can edit order and order item data extensions"),
             ("run_bulk_tagging", "Can run bulk tagging jobs"),
         ]
+
+
+class ChainVerification(models.Model):
+    """The result of one walk over the audit chain (shown on the audit page)."""
+
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    ok = models.BooleanField()
+    rows_checked = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    first_break_id = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        get_latest_by = "at"
+
+
+class BulkJob(models.Model):
+    """A bulk tagging job: set and remove data-extension pairs on many orders."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_jobs"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    set_pairs = models.JSONField(default=dict, blank=True)
+    remove_keys = models.JSONField(default=list, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    error_message = models.TextField(blank=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+    reverts = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reverted_by"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Bulk job {self.id}"
+
+
+class BulkJobOrder(models.Model):
+    """One order of a bulk job, with its own state so a job can resume where it stopped."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped (already as asked)"
+        FAILED = "failed", "Failed"
+        NOT_FOUND = "not_found", "Not found"
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="orders")
+    position = models.PositiveIntegerField()
+    input_value = models.CharField(max_length=255)
+    order_ref = models.CharField(max_length=36, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    audit_entry = models.ForeignKey(
+        AuditEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="bulk_job_order_position")
+        ]
+        indexes = [models.Index(fields=["job", "state"], name="bulk_job_order_state")]

@@ -6,4 +6,8 @@ from orders.converters import CdpRefConverter
 
 register_converter(CdpRefConverter, "cdpref")
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # --- Customer-service desk: search, order page, forms, notes ---
+    # --- Data-extension grid and bulk tagging ---
+    # --- Audit trail ---
+]

@@ -1,0 +1,63 @@
+"""Browser journeys: Playwright drives Debian's Chromium against a live server and the sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from orders.sandbox.server import SandboxServer
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app_url(live_server: object, sandbox: SandboxServer) -> str:
+    """The live app's base URL, talking to an empty sandbox."""
+    return live_server.url  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def page_as(browser: Browser, app_url: str) -> Iterator[Callable[[User], Page]]:
+    """Open a browser page already signed in as the given user."""
+    contexts = []
+
+    def open_page(user: User) -> Page:
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=app_url)
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": app_url}]
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
