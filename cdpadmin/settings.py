@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "orders.middleware.BrowserTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "cdpadmin.urls"
@@ -163,6 +164,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve static files straight from the apps in trial mode too (runserver with DEBUG off).
+WHITENOISE_USE_FINDERS = True
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,343 @@
+"""Forms for the customer-service desk. Field names are CDP's own field names.
+
+Each edit form knows the record it was rendered from (`initial`), so `cdp_changes()` gives
+exactly the fields the user changed — the body of a PATCH — and `modifiedAt` travels in a
+hidden field so the service can tell whether CDP's copy changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+ORDER_STATUSES = [
+    "BROWSED", "CANCELLED", "CONFIRMED", "DECLINED", "PARTIALY_CONFIRMED", "PARTIALY_REFUNDED",
+    "PAYMENT_PENDING", "PENDING", "PURCHASED", "REFUNDED", "RESERVED", "SEARCHED", "UNKNOWN",
+]
+CHANNELS = [
+    "WEB", "MOBILE_WEB", "MOBILE_APP", "CALL_CENTER", "AIRPORT_KIOSK", "BRANCH", "KIOSK",
+    "OFFLINE", "GDS", "OTA", "OTHER",
+]
+GENDERS = ["male", "female", "unknown"]
+RESERVED_ITEM_TYPES = {
+    "FLIGHT", "HOTEL", "MORTGAGE", "MORTGAGE_APPLICATION", "LOAN_APPLICATION", "PERSONAL_LOAN",
+    "RAIL",
+}
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+PAGE_SIZES = [10, 25, 50, 100]
+# Fields the forms carry that are not CDP data.
+CONTROL_FIELDS = {"modifiedAt"}
+
+
+def choices(values: list[str], blank: str = "—") -> list[tuple[str, str]]:
+    return [("", blank), *((value, value) for value in values)]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class LinesField(forms.CharField):
+    """An editable list: one value per line (commas also separate values)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def __init__(self, *, item_validator: Any = None, split_commas: bool = True, **kwargs: Any):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.item_validator = item_validator
+        self.split_commas = split_commas
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list | tuple):
+            return [str(item) for item in value]
+        text = super().to_python(value) or ""
+        separators = r"[\n,]" if self.split_commas else r"\n"
+        return [part.strip() for part in re.split(separators, text) if part.strip()]
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        for item in value:
+            if self.item_validator:
+                self.item_validator(item)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(initial or []) != self.to_python(data)
+
+
+class CdpForm(forms.Form):
+    """Base of the edit forms: knows which fields are optional and builds PATCH bodies."""
+
+    modifiedAt = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    read_only_on_edit: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        if editing:
+            for name in self.read_only_on_edit:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "CDP does not allow this to change."
+
+    def clean_modifiedAt(self) -> datetime | None:
+        raw = self.cleaned_data.get("modifiedAt") or ""
+        return parse_datetime(raw) if raw else None
+
+    def cdp_value(self, name: str) -> Any:
+        value = self.cleaned_data.get(name)
+        if value in ("", None, []) and not self.fields[name].required:
+            return None if not isinstance(self.fields[name], LinesField) else []
+        return value
+
+    def cdp_changes(self, only: list[str] | None = None) -> dict[str, Any]:
+        """The PATCH body: the fields the user changed (or the named subset of them)."""
+        names = [
+            name
+            for name in self.changed_data
+            if name not in CONTROL_FIELDS and not self.fields[name].disabled
+        ]
+        if only is not None:
+            names = [name for name in names if name in only]
+        return {name: self.cdp_value(name) for name in names}
+
+    def cdp_body(self) -> dict[str, Any]:
+        """Every field with a value: the body of a create or a full replace."""
+        body = {}
+        for name in self.fields:
+            if name in CONTROL_FIELDS:
+                continue
+            value = self.cdp_value(name)
+            if value not in (None, []):
+                body[name] = value
+        return body
+
+
+def clean_code(value: str, pattern: re.Pattern[str], what: str) -> str:
+    value = (value or "").strip().upper()
+    if value and not pattern.match(value):
+        raise ValidationError(f"Enter a {what}.")
+    return value
+
+
+class OrderForm(CdpForm):
+    referenceId = forms.CharField(
+        label="Reference ID", max_length=255, help_text="The order number, e.g. a PNR."
+    )
+    orderedAt = forms.DateTimeField(label="Ordered at", widget=DateTimeLocalInput())
+    currencyCode = forms.CharField(label="Currency", max_length=3, help_text="ISO 4217, e.g. EUR.")
+    price = forms.DecimalField(max_digits=14, decimal_places=4)
+    status = forms.ChoiceField(choices=choices(ORDER_STATUSES), required=False)
+    channel = forms.ChoiceField(choices=choices(CHANNELS), required=False)
+    paymentType = forms.CharField(label="Payment type", max_length=64, required=False)
+    cardType = forms.CharField(label="Card type", max_length=64, required=False)
+    pointOfSale = forms.CharField(label="Point of sale", max_length=255, required=False)
+
+    read_only_on_edit = ("referenceId", "orderedAt")
+
+    def clean_currencyCode(self) -> str:
+        return clean_code(self.cleaned_data["currencyCode"], CURRENCY_RE, "3-letter currency code")
+
+    def clean_referenceId(self) -> str:
+        return self.cleaned_data["referenceId"].strip()
+
+
+class OrderItemForm(CdpForm):
+    name = forms.CharField(max_length=128)
+    type = forms.CharField(max_length=64, help_text="Free text, e.g. Flight Item, BAG, SEAT.")
+    status = forms.CharField(max_length=64, help_text="e.g. CONFIRMED.")
+    price = forms.DecimalField(max_digits=14, decimal_places=4)
+    currencyCode = forms.CharField(label="Currency", max_length=3)
+    quantity = forms.IntegerField(min_value=0, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    productId = forms.CharField(label="Product ID", max_length=128, required=False)
+    referenceId = forms.CharField(label="Reference ID", max_length=128, required=False)
+    originalPrice = forms.DecimalField(
+        label="Original price", max_digits=14, decimal_places=4, required=False
+    )
+    originalCurrencyCode = forms.CharField(
+        label="Original currency", max_length=3, required=False
+    )
+    vendor = forms.CharField(max_length=128, required=False)
+    language = forms.CharField(max_length=2, required=False, help_text="2 letters, e.g. EN.")
+    channel = forms.ChoiceField(choices=choices(CHANNELS), required=False)
+
+    def clean_type(self) -> str:
+        value = self.cleaned_data["type"].strip()
+        if value.upper() in RESERVED_ITEM_TYPES:
+            raise ValidationError(
+                f"CDP reserves the type “{value}” for other order models; choose another type."
+            )
+        return value
+
+    def clean_currencyCode(self) -> str:
+        return clean_code(self.cleaned_data["currencyCode"], CURRENCY_RE, "3-letter currency code")
+
+    def clean_originalCurrencyCode(self) -> str:
+        return clean_code(
+            self.cleaned_data["originalCurrencyCode"], CURRENCY_RE, "3-letter currency code"
+        )
+
+    def clean_language(self) -> str:
+        return clean_code(self.cleaned_data["language"], re.compile(r"^[A-Z]{2}$"), "2-letter code")
+
+
+def validate_identifier_line(line: str) -> None:
+    provider, sep, ident = line.partition(":")
+    if not sep or not provider.strip() or not ident.strip():
+        raise ValidationError(f"“{line}” is not “provider: id”.")
+
+
+class PersonForm(CdpForm):
+    title = forms.CharField(max_length=32, required=False)
+    firstName = forms.CharField(label="First name", max_length=128, required=False)
+    lastName = forms.CharField(label="Last name", max_length=128, required=False)
+    gender = forms.ChoiceField(choices=choices(GENDERS), required=False)
+    dateOfBirth = forms.DateField(
+        label="Date of birth", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    emails = LinesField(item_validator=EmailValidator(), help_text="One per line.")
+    phoneNumbers = LinesField(label="Phone numbers", help_text="One per line.")
+    nationality = forms.CharField(max_length=64, required=False)
+    passportNumber = forms.CharField(label="Passport number", max_length=64, required=False)
+    country = forms.CharField(max_length=2, required=False, help_text="ISO 3166, e.g. IE.")
+    identifiers = LinesField(
+        item_validator=validate_identifier_line,
+        split_commas=False,
+        help_text="One per line, as provider: id (e.g. ProfileSystem: B7524AE6).",
+    )
+
+    def clean_country(self) -> str:
+        return clean_code(self.cleaned_data["country"], COUNTRY_RE, "2-letter country code")
+
+    def clean_dateOfBirth(self) -> Any:
+        value = self.cleaned_data["dateOfBirth"]
+        if value and value >= timezone.localdate():
+            raise ValidationError("The date of birth must be in the past.")
+        return value
+
+    def cdp_value(self, name: str) -> Any:
+        value = super().cdp_value(name)
+        if name == "dateOfBirth" and value:
+            return datetime.combine(value, time(0, 0), tzinfo=UTC)
+        if name == "identifiers":
+            pairs = (line.partition(":") for line in value)
+            return [{"provider": p.strip(), "id": i.strip()} for p, _, i in pairs]
+        return value
+
+
+class ContactForm(PersonForm):
+    street = LinesField(help_text="One line of the address per line.", split_commas=False)
+    city = forms.CharField(max_length=128, required=False)
+    state = forms.CharField(max_length=64, required=False)
+
+
+class ConsumerForm(PersonForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # CDP asks for a consumer's names (reference §12.1).
+        self.fields["firstName"].required = True
+        self.fields["lastName"].required = True
+
+
+def initial_from_record(record: Any, form_class: type[CdpForm]) -> dict[str, Any]:
+    """Form initial values from a CDP record's JSON (CDP field names match the form's)."""
+    data = record.to_api()
+    initial: dict[str, Any] = {}
+    for name, field in form_class.base_fields.items():
+        if name == "modifiedAt":
+            initial[name] = record.modified_at.isoformat() if record.modified_at else ""
+            continue
+        value = getattr(record, _snake(name), data.get(name))
+        if name == "identifiers":
+            value = [f"{i.provider}: {i.id}" for i in value or ()]
+        elif isinstance(field, forms.DateField) and not isinstance(field, forms.DateTimeField):
+            value = timezone.localtime(value).date() if value else None
+        initial[name] = value if value is not None else ("" if not isinstance(field, LinesField) else [])
+    return initial
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class SearchForm(forms.Form):
+    """One box for either: a UUID is a guest ref, anything else a referenceId."""
+
+    q = forms.CharField(label="referenceId or guest ref", max_length=255, required=False)
+    referenceId = forms.CharField(max_length=255, required=False)
+    guestRef = forms.CharField(max_length=36, required=False)
+    offset = forms.IntegerField(min_value=0, required=False)
+    limit = forms.TypedChoiceField(
+        choices=[(size, size) for size in PAGE_SIZES], coerce=int, required=False
+    )
+
+    def clean_guestRef(self) -> str:
+        value = self.cleaned_data["guestRef"].strip().lower()
+        if value and not UUID_RE.match(value):
+            raise ValidationError("A guest ref is a UUID, e.g. 3b5cb55e-c616-424a-991c-a241d0024896.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        query = (data.get("q") or "").strip()
+        if query and not data.get("referenceId") and not data.get("guestRef"):
+            if UUID_RE.match(query):
+                data["guestRef"] = query.lower()
+            else:
+                data["referenceId"] = query
+        if data.get("referenceId") and data.get("guestRef"):
+            raise ValidationError("Search by referenceId or by guest ref, not both.")
+        data["offset"] = data.get("offset") or 0
+        data["limit"] = data.get("limit") or PAGE_SIZES[0]
+        return data
+
+    @property
+    def criteria(self) -> tuple[str, str] | None:
+        if not self.is_valid():
+            return None
+        if self.cleaned_data.get("guestRef"):
+            return ("guestRef", self.cleaned_data["guestRef"])
+        if self.cleaned_data.get("referenceId"):
+            return ("referenceId", self.cleaned_data["referenceId"].strip())
+        return None
+
+
+class LookupForm(forms.Form):
+    values = LinesField(
+        label="referenceIds or order refs",
+        required=True,
+        max_length=20000,
+        help_text="One per line, or separated by commas. At most 500.",
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+
+    def clean_values(self) -> list[str]:
+        values = list(dict.fromkeys(self.cleaned_data["values"]))
+        if len(values) > 500:
+            raise ValidationError(f"That is {len(values)} values; look up at most 500 at a time.")
+        return values
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )

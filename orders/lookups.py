@@ -1,0 +1,101 @@
+"""Finding many orders at once, for the paste-many lookup and bulk-tagging previews.
+
+Lookups run concurrently with a bound, so a paste of 200 referenceIds costs about
+200 / MAX_WORKERS round trips. When CDP answers 429 every worker pauses for the time CDP
+asks, then the lookup is tried again; a lookup is given up only after MAX_ATTEMPTS.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from orders.cdp import CdpError, CdpNotFound, CdpRateLimited, get_client
+from orders.cdp.records import Order
+
+MAX_WORKERS = 8
+MAX_ATTEMPTS = 5
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What one pasted value found: no order, one, several, or an error sentence."""
+
+    value: str
+    orders: tuple[Order, ...] = ()
+    error: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        return {0: "not found", 1: "found"}.get(len(self.orders), "several")
+
+
+@dataclass
+class RateLimitGate:
+    """Shared by the workers: once CDP says 429, nobody calls again until it said to."""
+
+    resume_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self) -> None:
+        with self.lock:
+            delay = self.resume_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        with self.lock:
+            self.resume_at = max(self.resume_at, time.monotonic() + seconds)
+
+
+def call_with_backoff(call: Callable[[], T], gate: RateLimitGate) -> T:
+    """Run `call`, pausing all workers and retrying when CDP answers 429."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        gate.wait()
+        try:
+            return call()
+        except CdpRateLimited as exc:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            gate.pause(exc.retry_after or min(2.0**attempt * 0.25, 5.0))
+    raise AssertionError("unreachable")
+
+
+def lookup_one(value: str, gate: RateLimitGate) -> LookupResult:
+    client = get_client()
+    try:
+        if UUID_RE.match(value):
+            try:
+                return LookupResult(value, (call_with_backoff(lambda: client.order_get(value), gate),))
+            except CdpNotFound:
+                return LookupResult(value)
+        page = call_with_backoff(
+            lambda: client.orders_search(reference_id=value, limit=100), gate
+        )
+        return LookupResult(value, tuple(page.items))
+    except CdpError as exc:
+        return LookupResult(value, error=exc.message)
+
+
+def parallel_map(func: Callable[[str, RateLimitGate], T], values: Sequence[str]) -> list[T]:
+    """Apply `func` to every value with at most MAX_WORKERS at once, keeping input order."""
+    gate = RateLimitGate()
+    if not values:
+        return []
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(values))) as pool:
+        return list(pool.map(lambda value: func(value, gate), values))
+
+
+def lookup_orders(values: Iterable[str]) -> list[LookupResult]:
+    """Look each value up as an order ref (a UUID) or else as a referenceId."""
+    return parallel_map(lookup_one, list(values))

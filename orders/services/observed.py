@@ -1,0 +1,133 @@
+"""Noticing changes made to CDP outside cdpadmin, when cdpadmin reads an order.
+
+The last snapshot the trail holds for a resource is the `after` of its latest successful
+outcome or observed row. When CDP's copy is newer and differs from it, one `observed` row is
+appended (no actor) with that snapshot as `before` and CDP's copy as `after`; the next read
+finds that row as the snapshot, so each change is recorded once.
+
+Without any snapshot nothing is written: the trail records changes, not reads, and a
+"baseline" row for every order anyone opens would fill the trail with events nobody made.
+An order's first change through cdpadmin gives it a snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from orders.audit import append_entry
+from orders.cdp import DataExtension, Order
+from orders.models import AuditEntry
+from orders.services.audited import to_cdp_json
+from orders.services.extensions import ORDER_EXTENSION, same_value
+from orders.services.resources import ORDER
+
+# CDP stamps these; a change of them alone (an item edit bumps the order's modifiedAt) is not
+# a change of the order.
+_STAMPS = frozenset({"ref", "href", "createdAt", "modifiedAt"})
+# Extension snapshots are rebuilt from at most this many recorded changes.
+_MAX_REPLAY = 500
+
+
+def _known_rows(resource_type: str, order_ref: str) -> Any:
+    return AuditEntry.objects.filter(
+        Q(phase=AuditEntry.Phase.OBSERVED)
+        | Q(phase=AuditEntry.Phase.OUTCOME, outcome=AuditEntry.Outcome.SUCCESS),
+        order_ref=order_ref,
+        resource_type=resource_type,
+        resource_ref=order_ref,
+    ).order_by("-id")
+
+
+def _content(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in snapshot.items() if key not in _STAMPS}
+
+
+def _observe(resource_type: str, order_ref: str, before: Any, after: Any) -> AuditEntry:
+    return append_entry(
+        actor=None,
+        actor_username="",
+        action=f"orders.{resource_type}.observed_change",
+        phase=AuditEntry.Phase.OBSERVED,
+        resource_type=resource_type,
+        resource_ref=order_ref,
+        order_ref=order_ref,
+        before=before,
+        after=after,
+    )
+
+
+def observe_order_record(order: Order) -> AuditEntry | None:
+    """Record an outside change of the order's own fields, if there is one since the snapshot."""
+    last = _known_rows(ORDER.name, order.ref).only("after").first()
+    if last is None or not isinstance(last.after, dict):
+        return None
+    current = to_cdp_json(order.to_api())
+    if current.get("modifiedAt") == last.after.get("modifiedAt"):
+        return None
+    if same_value(_content(current), _content(last.after)):
+        return None
+    return _observe(ORDER.name, order.ref, last.after, current)
+
+
+def known_extension_pairs(order_ref: str) -> tuple[dict[str, Any], set[str], bool] | None:
+    """The order extension as the trail knows it: (pairs, keys known absent, complete?).
+
+    The latest observed row holds every pair (complete); the changes cdpadmin made since are
+    replayed on it. With no observed row, only the keys cdpadmin set or removed are known.
+    None when the trail knows nothing of this extension.
+    """
+    rows = list(
+        _known_rows(ORDER_EXTENSION.name, order_ref)
+        .select_related("intent")
+        .only("phase", "action", "after", "intent__request_payload")[:_MAX_REPLAY]
+    )
+    if not rows:
+        return None
+    pairs: dict[str, Any] = {}
+    absent: set[str] = set()
+    complete = False
+    for row in reversed(rows):
+        after = row.after if isinstance(row.after, dict) else {}
+        operation = row.action.rsplit(".", 1)[-1]
+        if row.phase == AuditEntry.Phase.OBSERVED or operation == "replace":
+            pairs, absent, complete = dict(after), set(), True
+        elif operation == "delete_keys":
+            payload = row.intent.request_payload if row.intent else None
+            for key in (payload or {}).get("name", []):
+                pairs.pop(key, None)
+                absent.add(key)
+        else:
+            pairs.update(after)
+            absent -= after.keys()
+    return pairs, absent, complete
+
+
+def observe_extension(order_ref: str, extension: DataExtension | None) -> AuditEntry | None:
+    """Record an outside change of the order's extension pairs, if there is one."""
+    known = known_extension_pairs(order_ref)
+    if known is None:
+        return None
+    pairs, absent, complete = known
+    current = dict(extension.pairs) if extension is not None else {}
+    if complete:
+        differs = not same_value(pairs, current)
+    else:
+        differs = not same_value(pairs, {k: current[k] for k in pairs if k in current}) or bool(
+            absent & current.keys()
+        )
+    if not differs:
+        return None
+    # Incomplete knowledge shows as such: `before` holds only the keys the trail knew.
+    return _observe(ORDER_EXTENSION.name, order_ref, pairs, current)
+
+
+def observe_order(*, order: Order, extension: DataExtension | None) -> list[AuditEntry]:
+    """Compare what was just read from CDP with the trail; append observed rows for changes.
+
+    Call it after reading an order (and its extension; None when it has none). Returns the
+    rows written: none, or one for the order and/or one for its extension.
+    """
+    written = [observe_order_record(order), observe_extension(order.ref, extension)]
+    return [entry for entry in written if entry is not None]

@@ -1,0 +1,238 @@
+"""The audit trail: list, detail, key history, CSV export, chain verification and revert."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orders.audit import verify_table
+from orders.cdp import CdpError
+from orders.models import AuditEntry, ChainVerification
+from orders.selectors import (
+    EXPORT_COLUMNS,
+    HEAD_MARKER,
+    AuditFilters,
+    Event,
+    Outcome,
+    audit_entries,
+    chain_head,
+    export_cells,
+    export_rows,
+    key_history,
+)
+from orders.services.audited import ServiceError
+from orders.services.revert import RevertRefused, is_revertable, revert_entry, revert_plan
+from orders.templatetags.audit import diff_rows, resource_label
+from orders.views.common import HtmxHttpRequest
+
+KEY_RE = re.compile(r"^[a-z][A-Za-z0-9]*$")
+RESOURCE_TYPES = (
+    "order",
+    "order_item",
+    "contact",
+    "consumer",
+    "order_extension",
+    "order_item_extension",
+)
+
+
+class AuditFilterForm(forms.Form):
+    """The list's filters, as URL parameters; an invalid one is reported and left out."""
+
+    user = forms.CharField(required=False, max_length=150)
+    action = forms.CharField(required=False, max_length=64)
+    resource_type = forms.ChoiceField(
+        required=False,
+        choices=[("", "any")] + [(name, resource_label(name)) for name in RESOURCE_TYPES],
+    )
+    order_ref = forms.RegexField(
+        required=False, regex=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"
+    )
+    key = forms.RegexField(required=False, regex=KEY_RE, max_length=100)
+    outcome = forms.ChoiceField(required=False, choices=[("", "any"), *Outcome.CHOICES])
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> AuditFilters:
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if value}
+        return AuditFilters(
+            username=data.get("user", ""),
+            action=data.get("action", ""),
+            resource_type=data.get("resource_type", ""),
+            order_ref=data.get("order_ref", "").lower(),
+            key=data.get("key", ""),
+            outcome=data.get("outcome", ""),
+            since=data.get("since"),
+            until=data.get("until"),
+        )
+
+
+def describe(filters: AuditFilters) -> str:
+    """The active filters in words, for the line above the list."""
+    outcomes = dict(Outcome.CHOICES)
+    parts = [
+        f"by “{filters.username}”" if filters.username else "",
+        f"action “{filters.action}”" if filters.action else "",
+        f"on {resource_label(filters.resource_type)}s" if filters.resource_type else "",
+        f"on order {filters.order_ref}" if filters.order_ref else "",
+        f"touching key “{filters.key}”" if filters.key else "",
+        f"where {outcomes[filters.outcome].lower()}" if filters.outcome else "",
+        f"from {filters.since:%d %b %Y}" if filters.since else "",
+        f"until {filters.until:%d %b %Y}" if filters.until else "",
+    ]
+    words = ", ".join(part for part in parts if part)
+    return f"Showing changes {words}." if words else "Showing every change."
+
+
+def _before_id(request: HtmxHttpRequest) -> int | None:
+    value = request.GET.get("before", "")
+    return int(value) if value.isdigit() else None
+
+
+@require_GET
+@login_required
+@permission_required("orders.view_auditentry", raise_exception=True)
+def audit_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    filters = form.filters()
+    page = audit_entries(filters=filters, before_id=_before_id(request))
+    query = {k: v for k, v in request.GET.items() if k != "before" and v}
+    context = {
+        "title": "Audit trail",
+        "form": form,
+        "page": page,
+        "description": describe(filters),
+        "query": urlencode(query),
+        "older_query": urlencode({**query, "before": page.next_before_id}),
+        "is_first_page": _before_id(request) is None,
+        "verification": ChainVerification.objects.order_by("-at", "-id").first(),
+    }
+    return render(request, "orders/audit_list.html", context)
+
+
+@require_GET
+@login_required
+@permission_required("orders.view_auditentry", raise_exception=True)
+def audit_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(AuditEntry, pk=pk)
+    if entry.phase == AuditEntry.Phase.OUTCOME and entry.intent_id:
+        return redirect("audit-detail", pk=entry.intent_id)
+    outcome = entry.outcomes.order_by("id").first()
+    event = Event(entry, outcome)
+    applied = entry.phase == AuditEntry.Phase.OBSERVED or (
+        outcome is not None and outcome.outcome == AuditEntry.Outcome.SUCCESS
+    )
+    after = (outcome.after if outcome else None) if entry.phase == AuditEntry.Phase.INTENT else entry.after
+    context = {
+        "title": f"Audit entry #{entry.pk}",
+        "event": event,
+        "entry": entry,
+        "outcome": outcome,
+        "applied": applied,
+        "rows": diff_rows(entry.before, after if applied else entry.request_payload),
+        "reverted_by": list(entry.reverted_by.filter(phase=AuditEntry.Phase.INTENT).order_by("id")),
+        "revertable": applied and is_revertable(entry),
+    }
+    return render(request, "orders/audit_detail.html", context)
+
+
+@require_GET
+@login_required
+@permission_required("orders.view_auditentry", raise_exception=True)
+def audit_key_history(request: HtmxHttpRequest, key: str) -> HttpResponse:
+    if not KEY_RE.fullmatch(key):
+        raise Http404("Not a data-extension key.")
+    changes, next_before_id = key_history(key=key, before_id=_before_id(request))
+    context = {
+        "title": f"History of “{key}”",
+        "key": key,
+        "changes": changes,
+        "next_before_id": next_before_id,
+    }
+    return render(request, "orders/key_history.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def export_lines(filters: AuditFilters) -> Iterator[str]:
+    """The CSV export, line by line: a header, the rows, and the chain head at export time."""
+    writer = csv.writer(_Echo())
+    head_id, head_hash = chain_head()
+    yield writer.writerow(EXPORT_COLUMNS)
+    for row in export_rows(filters, up_to_id=head_id):
+        yield writer.writerow(export_cells(row))
+    scope = "complete" if filters.is_empty() else f"filtered: {describe(filters)}"
+    yield writer.writerow([HEAD_MARKER, head_hash, str(head_id), timezone.now().isoformat(), scope])
+
+
+@require_GET
+@login_required
+@permission_required("orders.export_auditentry", raise_exception=True)
+def audit_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    filters = AuditFilterForm(request.GET).filters()
+    response = StreamingHttpResponse(export_lines(filters), content_type="text/csv")
+    name = f"audit-{timezone.now():%Y%m%d-%H%M%S}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def record_verification(*, actor: Any) -> ChainVerification:
+    """Walk the whole chain and keep the result, to show on the audit page."""
+    report = verify_table()
+    broken = report.first_break
+    if broken is None:
+        message = f"All {report.rows_checked} rows match; the chain is intact."
+    else:
+        message = f"Chain broken at entry #{broken.entry_id}: {broken.reason}."
+    return ChainVerification.objects.create(
+        by=actor,
+        ok=report.ok,
+        rows_checked=report.rows_checked,
+        head_hash=report.head_hash,
+        first_break_id=broken.entry_id if broken else None,
+        message=message,
+    )
+
+
+@require_POST
+@login_required
+@permission_required("orders.view_auditentry", raise_exception=True)
+def audit_verify(request: HtmxHttpRequest) -> HttpResponse:
+    verification = record_verification(actor=request.user)
+    level = messages.SUCCESS if verification.ok else messages.ERROR
+    messages.add_message(request, level, verification.message)
+    return redirect("audit-list")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("orders.revert_auditentry", raise_exception=True)
+def audit_revert(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(AuditEntry, pk=pk, phase=AuditEntry.Phase.INTENT)
+    context: dict[str, Any] = {"title": f"Revert entry #{entry.pk}", "entry": entry}
+    try:
+        if request.method == "POST":
+            done = revert_entry(actor=request.user, entry=entry)
+            messages.success(request, f"Entry #{entry.pk} was reverted; see entry #{done[0].entry.pk}.")
+            return redirect("audit-detail", pk=done[0].entry.pk)
+        context["plan"] = revert_plan(entry=entry)
+    except RevertRefused as exc:
+        context.update(plan=exc.plan, error=exc.message)
+    except (ServiceError, CdpError) as exc:
+        context["error"] = exc.message
+    return render(request, "orders/audit_revert.html", context)

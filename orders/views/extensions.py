@@ -1,0 +1,529 @@
+"""The data-extension grid of an order or an order item: read, add, edit, delete, replace.
+
+One set of views serves both scopes: URLs under `orders/<order_ref>/ext/…` act on the order's
+extension, URLs under `orders/<order_ref>/items/<item_ref>/ext/…` on the item's. Each row is
+written on its own, key-scoped (POST or PATCH of one key, `DELETE …/fields?name=key`); only
+the separate replace page sends a PUT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
+
+from orders.cdp import CdpError
+from orders.ext_forms import (
+    RESERVED_KEYS,
+    TYPE_ARTICLES,
+    TYPE_CHOICES,
+    ExtPairForm,
+    ExtValue,
+    PairFormSet,
+    display_value,
+    dump_seen,
+    load_seen,
+    pair_formset_initial,
+    type_of,
+)
+from orders.models import AuditEntry
+from orders.services.audited import ServiceError
+from orders.services.extensions import (
+    ORDER_EXTENSION,
+    ORDER_ITEM_EXTENSION,
+    ExtensionScope,
+    KeyConflict,
+    extension_delete_keys,
+    extension_pairs,
+    extension_replace,
+    extension_set_pairs,
+    same_value,
+)
+from orders.views.common import HtmxHttpRequest
+
+GRID_TEMPLATE = "orders/includes/ext_grid.html"
+# Key suggestions read only the latest outcome rows, so the cost stays flat however large the
+# audit trail grows; 5,000 rows covers months of marketing edits and keeps the read ~10 ms.
+USAGE_WINDOW = 5000
+
+
+@dataclass(frozen=True)
+class KeyUsage:
+    """How one key has been typed on recent writes: `counts` maps type → distinct parents."""
+
+    key: str
+    counts: Mapping[str, int]
+
+    @property
+    def usual_type(self) -> str:
+        return max(self.counts.items(), key=lambda item: (item[1], item[0]))[0]
+
+    @property
+    def usual_count(self) -> int:
+        return self.counts[self.usual_type]
+
+
+def key_usage(scope: ExtensionScope) -> dict[str, KeyUsage]:
+    """Keys written to extensions of this scope, from the latest successful audit outcomes.
+
+    Read in Python rather than with a jsonb aggregate: `jsonb_typeof` calls `9` and `9.0`
+    both "number", and the JSON decoded here keeps them apart.
+    """
+    recent = (
+        AuditEntry.objects.filter(
+            resource_type=scope.name,
+            phase=AuditEntry.Phase.OUTCOME,
+            outcome=AuditEntry.Outcome.SUCCESS,
+        )
+        .order_by("-id")
+        .values_list("resource_ref", "after")[:USAGE_WINDOW]
+    )
+    parents: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for resource_ref, after in recent:
+        if not isinstance(after, dict):
+            continue
+        for key, value in after.items():
+            if type(value) in (str, bool, int, float):
+                parents[(key, type_of(value))].add(resource_ref)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for (key, type_name), refs in parents.items():
+        counts[key][type_name] = len(refs)
+    return {key: KeyUsage(key, dict(c)) for key, c in sorted(counts.items())}
+
+
+def type_warning(
+    scope: ExtensionScope, usage: Mapping[str, KeyUsage], key: str, value: ExtValue
+) -> str:
+    """A sentence when `value`'s type is not the key's usual one; empty otherwise."""
+    known = usage.get(key)
+    if known is None or known.usual_type == type_of(value):
+        return ""
+    noun = f"{scope.label}s" if known.usual_count != 1 else scope.label
+    return (
+        f"{key} is {TYPE_ARTICLES[known.usual_type]} on {known.usual_count} {noun}; "
+        f"you saved {TYPE_ARTICLES[type_of(value)]}. Saved anyway: change it back if that "
+        "was a slip."
+    )
+
+
+@dataclass(frozen=True)
+class ExtPlace:
+    """Which extension a request is about: the order's, or one of its items'."""
+
+    order_ref: str
+    item_ref: str = ""
+
+    @property
+    def scope(self) -> ExtensionScope:
+        return ORDER_ITEM_EXTENSION if self.item_ref else ORDER_EXTENSION
+
+    @property
+    def parent_ref(self) -> str:
+        return self.item_ref or self.order_ref
+
+    def url(self, name: str, key: str | None = None) -> str:
+        kwargs = {"order_ref": self.order_ref}
+        if self.item_ref:
+            kwargs["item_ref"] = self.item_ref
+        if key is not None:
+            kwargs["key"] = key
+        prefix = "ext-item-" if self.item_ref else "ext-"
+        return reverse(prefix + name, kwargs=kwargs)
+
+
+@dataclass(frozen=True)
+class ExtRow:
+    """One pair as CDP returned it, with what the templates need to show and edit it."""
+
+    key: str
+    value: ExtValue
+    place: ExtPlace
+
+    @property
+    def type(self) -> str:
+        return type_of(self.value)
+
+    @property
+    def display(self) -> str:
+        return display_value(self.value)
+
+    @property
+    def seen(self) -> str:
+        return dump_seen(self.value)
+
+    @property
+    def row_url(self) -> str:
+        return self.place.url("row", self.key)
+
+    @property
+    def edit_url(self) -> str:
+        return f"{self.place.url('row-edit', self.key)}?{urlencode({'seen': self.seen})}"
+
+    @property
+    def save_url(self) -> str:
+        return self.place.url("save", self.key)
+
+    @property
+    def delete_url(self) -> str:
+        return self.place.url("delete", self.key)
+
+
+@dataclass(frozen=True)
+class ExtGrid:
+    """Everything `orders/includes/ext_grid.html` renders for one extension."""
+
+    place: ExtPlace
+    rows: tuple[ExtRow, ...] = ()
+    exists: bool = False
+    error: str = ""
+    can_edit: bool = False
+    usage: Mapping[str, KeyUsage] = field(default_factory=dict)
+    type_choices: tuple[tuple[str, str], ...] = tuple(TYPE_CHOICES)
+
+    @property
+    def scope(self) -> ExtensionScope:
+        return self.place.scope
+
+    @property
+    def parent_ref(self) -> str:
+        return self.place.parent_ref
+
+    @property
+    def grid_url(self) -> str:
+        return self.place.url("grid")
+
+    @property
+    def add_url(self) -> str:
+        return self.place.url("add")
+
+    @property
+    def replace_url(self) -> str:
+        return self.place.url("replace")
+
+
+def ext_grid_context(
+    scope: ExtensionScope,
+    parent_ref: str,
+    order_ref: str,
+    pairs: Mapping[str, ExtValue] | None,
+    error: str | None = None,
+    can_edit: bool = False,
+    usage: Mapping[str, KeyUsage] | None = None,
+) -> ExtGrid:
+    """The grid of one extension; `pairs` None means CDP has no extension yet.
+
+    The order page calls this once for the order and once per item; pass the same `usage`
+    (from `key_usage(scope)`) to each item's grid to read the audit trail only once per scope.
+    """
+    place = ExtPlace(order_ref, parent_ref if scope is ORDER_ITEM_EXTENSION else "")
+    return ExtGrid(
+        place=place,
+        rows=tuple(ExtRow(key, value, place) for key, value in (pairs or {}).items()),
+        exists=pairs is not None,
+        error=error or "",
+        can_edit=can_edit,
+        usage=usage if usage is not None else (key_usage(scope) if can_edit else {}),
+    )
+
+
+def _place(order_ref: str, item_ref: str = "", key: str | None = None) -> ExtPlace:
+    if key is not None and key in RESERVED_KEYS:
+        raise Http404("No such data-extension key.")
+    return ExtPlace(order_ref, item_ref)
+
+
+def _can_edit(request: HtmxHttpRequest) -> bool:
+    return request.user.has_perm("orders.change_extensions")
+
+
+def _grid(
+    request: HtmxHttpRequest,
+    place: ExtPlace,
+    pairs: Mapping[str, ExtValue] | None = None,
+    *,
+    fetch: bool = True,
+) -> ExtGrid:
+    """The grid with CDP's pairs: read now (`fetch`), or as a write just returned them."""
+    error = ""
+    if fetch:
+        try:
+            pairs = extension_pairs(place.scope, place.parent_ref)
+        except CdpError as exc:
+            pairs, error = None, exc.message
+    return ext_grid_context(
+        place.scope, place.parent_ref, place.order_ref, pairs,
+        error=error, can_edit=_can_edit(request),
+    )
+
+
+def _render(
+    request: HtmxHttpRequest, partial: str, grid: ExtGrid, **context: Any
+) -> HttpResponse:
+    return render(request, f"{GRID_TEMPLATE}#{partial}", {"grid": grid, **context})
+
+
+def _grid_response(request: HtmxHttpRequest, grid: ExtGrid, **context: Any) -> HttpResponse:
+    """The whole grid, swapped over the section whatever element asked."""
+    response = _render(request, "ext-grid", grid, **context)
+    return reswap(retarget(response, f"#ext-grid-{grid.parent_ref}"), "outerHTML")
+
+
+def _not_htmx(request: HtmxHttpRequest, place: ExtPlace, text: str, ok: bool) -> HttpResponse:
+    """Without htmx the grid's forms still work: the answer is a message on the order page."""
+    (messages.success if ok else messages.error)(request, text)
+    return redirect(reverse("order-detail", kwargs={"order_ref": place.order_ref}))
+
+
+@require_GET
+@login_required
+@permission_required("orders.view_orders", raise_exception=True)
+@vary_on_headers("HX-Request")
+def ext_grid(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> HttpResponse:
+    return _render(request, "ext-grid", _grid(request, _place(order_ref, item_ref)))
+
+
+@require_GET
+@login_required
+@permission_required("orders.view_orders", raise_exception=True)
+def ext_row(
+    request: HtmxHttpRequest, order_ref: str, key: str, item_ref: str = ""
+) -> HttpResponse:
+    """One row as CDP holds it now (Esc, Cancel and "Use current" land here)."""
+    place = _place(order_ref, item_ref, key)
+    grid = ExtGrid(place=place, can_edit=_can_edit(request))
+    try:
+        pairs = extension_pairs(place.scope, place.parent_ref) or {}
+    except CdpError as exc:
+        return _render(request, "ext-row-gone", grid, key=key, error=exc.message)
+    if key not in pairs:
+        return _render(request, "ext-row-gone", grid, key=key, error="")
+    return _render(request, "ext-row", grid, row=ExtRow(key, pairs[key], place), focus=True)
+
+
+@require_GET
+@login_required
+@permission_required("orders.change_extensions", raise_exception=True)
+def ext_row_edit(
+    request: HtmxHttpRequest, order_ref: str, key: str, item_ref: str = ""
+) -> HttpResponse:
+    """The row as a form, holding the value it was rendered with (`?seen=`) as the baseline."""
+    place = _place(order_ref, item_ref, key)
+    ok, seen = load_seen(request.GET.get("seen", ""))
+    if not ok or seen is None:
+        try:
+            seen = (extension_pairs(place.scope, place.parent_ref) or {}).get(key)
+        except CdpError as exc:
+            grid = ExtGrid(place=place, can_edit=True)
+            return _render(request, "ext-row-gone", grid, key=key, error=exc.message)
+        if seen is None:
+            return _render(request, "ext-row-gone", ExtGrid(place=place), key=key, error="")
+    row = ExtRow(key, seen, place)
+    form = ExtPairForm(
+        is_new=False,
+        fixed_key=key,
+        initial={"key": key, "type": row.type, "value": row.display, "seen": row.seen},
+    )
+    return _render(request, "ext-row-edit", ExtGrid(place=place, can_edit=True), row=row, form=form)
+
+
+@require_POST
+@login_required
+@permission_required("orders.change_extensions", raise_exception=True)
+def ext_save(
+    request: HtmxHttpRequest, order_ref: str, key: str, item_ref: str = ""
+) -> HttpResponse:
+    """Set one existing key (PATCH of that key only), refusing if CDP's value moved on."""
+    place = _place(order_ref, item_ref, key)
+    grid = ExtGrid(place=place, can_edit=True)
+    form = ExtPairForm(request.POST, is_new=False, fixed_key=key)
+    seen_row = ExtRow(key, "", place)  # the edit row takes its values from the bound form
+    if not form.is_valid():
+        return _render(request, "ext-row-edit", grid, row=seen_row, form=form)
+    value, seen = form.cleaned_data["typed_value"], form.cleaned_data["seen"]
+    if seen is not None and same_value(value, seen):
+        return _render(request, "ext-row", grid, row=ExtRow(key, value, place), focus=True)
+    usage = key_usage(place.scope)
+    outcome = _write(request, place, key, set_value=value, seen=seen)
+    if isinstance(outcome, str):
+        return _render(request, "ext-row-edit", grid, row=seen_row, form=form, error=outcome)
+    if isinstance(outcome, KeyConflict):
+        return _render_conflict(request, grid, form, outcome)
+    if not request.htmx:
+        return _not_htmx(request, place, f"Saved “{key}”.", ok=True)
+    saved = ExtRow(key, outcome.get(key, value), place)
+    warning = type_warning(place.scope, usage, key, saved.value)
+    return _render(request, "ext-row", grid, row=saved, focus=True, warning=warning)
+
+
+def _render_conflict(
+    request: HtmxHttpRequest, grid: ExtGrid, form: ExtPairForm, conflict: KeyConflict
+) -> HttpResponse:
+    """The edit row again, the user's value kept, CDP's current value as the new baseline."""
+    if conflict.current is None:
+        baseline = ExtRow(conflict.key, "", grid.place)
+    else:
+        baseline = ExtRow(conflict.key, conflict.current, grid.place)
+    data = form.data.copy()
+    data["seen"] = dump_seen(conflict.current)
+    rebound = ExtPairForm(data, is_new=False, fixed_key=conflict.key)
+    rebound.is_valid()
+    return _render(
+        request, "ext-row-edit", grid, row=baseline, form=rebound, conflict=conflict,
+        current_display=(
+            None if conflict.current is None else display_value(conflict.current)
+        ),
+        current_type=None if conflict.current is None else type_of(conflict.current),
+    )
+
+
+def _write(
+    request: HtmxHttpRequest,
+    place: ExtPlace,
+    key: str,
+    *,
+    set_value: ExtValue | None = None,
+    seen: ExtValue | None,
+    delete: bool = False,
+) -> Mapping[str, ExtValue] | KeyConflict | str:
+    """One key-scoped write; CDP's pairs afterwards, the conflict, or an error sentence."""
+    common = {
+        "actor": request.user,
+        "parent_ref": place.parent_ref,
+        "order_ref": place.order_ref,
+        "expected": {key: seen},
+    }
+    try:
+        if delete:
+            audited = extension_delete_keys(place.scope, keys=[key], **common)
+        else:
+            audited = extension_set_pairs(place.scope, pairs={key: set_value}, **common)
+    except KeyConflict as conflict:
+        return conflict
+    except (CdpError, ServiceError) as exc:
+        return exc.message
+    return dict(audited.value.pairs)
+
+
+@require_POST
+@login_required
+@permission_required("orders.change_extensions", raise_exception=True)
+def ext_add(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> HttpResponse:
+    """Add a pair: POST creates the extension when CDP has none, else PATCH of the new key."""
+    place = _place(order_ref, item_ref)
+    grid = ExtGrid(place=place, can_edit=True, usage=key_usage(place.scope))
+    try:
+        current = extension_pairs(place.scope, place.parent_ref)
+    except CdpError as exc:
+        form = ExtPairForm(request.POST, is_new=True)
+        return _render(request, "ext-row-new", grid, form=form, error=exc.message)
+    form = ExtPairForm(request.POST, is_new=True, existing=current or {})
+    if not form.is_valid():
+        return _render(request, "ext-row-new", grid, form=form)
+    key, value = form.cleaned_data["key"], form.cleaned_data["typed_value"]
+    outcome = _write(request, place, key, set_value=value, seen=None)
+    if isinstance(outcome, KeyConflict):
+        outcome = f"Someone added “{key}” meanwhile; it is now in the grid. Edit that row."
+    if isinstance(outcome, str):
+        return _render(request, "ext-row-new", grid, form=form, error=outcome)
+    if not request.htmx:
+        return _not_htmx(request, place, f"Added “{key}”.", ok=True)
+    warning = type_warning(place.scope, grid.usage, key, outcome.get(key, value))
+    fresh = _grid(request, place, outcome, fetch=False)
+    return _grid_response(request, fresh, warning_key=key, warning=warning, focus_new=True)
+
+
+@require_POST
+@login_required
+@permission_required("orders.change_extensions", raise_exception=True)
+def ext_delete(
+    request: HtmxHttpRequest, order_ref: str, key: str, item_ref: str = ""
+) -> HttpResponse:
+    """Remove one key with `DELETE …/fields?name=key`, if its value is still the one shown."""
+    place = _place(order_ref, item_ref, key)
+    ok, seen = load_seen(request.POST.get("seen", ""))
+    outcome = _write(request, place, key, seen=seen if ok else None, delete=True)
+    if not request.htmx:
+        done = isinstance(outcome, dict)
+        text = f"Deleted “{key}”." if done else getattr(outcome, "message", str(outcome))
+        return _not_htmx(request, place, text, ok=done)
+    grid = ExtGrid(place=place, can_edit=True)
+    if isinstance(outcome, dict):
+        fresh = _grid(request, place, outcome, fetch=False)
+        return _grid_response(request, fresh, focus_new=True)
+    if isinstance(outcome, KeyConflict) and outcome.current is not None:
+        row = ExtRow(key, outcome.current, place)
+        text = f"{outcome.message} Nothing was deleted; delete again to remove the new value."
+        response = _render(request, "ext-row", grid, row=row, error=text, focus=True)
+    elif isinstance(outcome, KeyConflict):
+        response = _render(request, "ext-row-gone", grid, key=key, error="")
+    else:
+        row = ExtRow(key, seen if ok and seen is not None else "", place)
+        response = _render(request, "ext-row", grid, row=row, error=outcome, focus=True)
+    return reswap(retarget(response, f"#ext-row-{place.parent_ref}-{key}"), "outerHTML")
+
+
+def replace_fingerprint(current: Mapping[str, ExtValue], new: Mapping[str, ExtValue]) -> str:
+    """Ties a confirmation to the exact before and after the user was shown."""
+    text = json.dumps([current, new], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def replace_plan(
+    current: Mapping[str, ExtValue], new: Mapping[str, ExtValue]
+) -> dict[str, list[Any]]:
+    """What a PUT of `new` does to `current`: keys dropped, changed (before, after), added."""
+    return {
+        "dropped": [(k, current[k]) for k in current if k not in new],
+        "changed": [
+            (k, current[k], new[k]) for k in new if k in current and not same_value(current[k], new[k])
+        ],
+        "added": [(k, new[k]) for k in new if k not in current],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("orders.change_extensions", raise_exception=True)
+def ext_replace(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> HttpResponse:
+    """Replace every pair (PUT), after a confirmation that lists the keys it will drop."""
+    place = _place(order_ref, item_ref)
+    context: dict[str, Any] = {"place": place, "title": f"Replace all pairs of the {place.scope.label}"}
+    try:
+        current = extension_pairs(place.scope, place.parent_ref) or {}
+    except CdpError as exc:
+        return render(request, "orders/ext_replace.html", {**context, "error": exc.message})
+    if request.method == "GET":
+        formset = PairFormSet(initial=pair_formset_initial(current), prefix="pair")
+        return render(request, "orders/ext_replace.html", {**context, "formset": formset, "current": current})
+    formset = PairFormSet(request.POST, prefix="pair")
+    context.update(formset=formset, current=current)
+    if not formset.is_valid():
+        return render(request, "orders/ext_replace.html", context)
+    new = formset.pairs()
+    fingerprint = replace_fingerprint(current, new)
+    if request.POST.get("confirm") != fingerprint:
+        plan = replace_plan(current, new)
+        context.update(plan=plan, fingerprint=fingerprint, stale="confirm" in request.POST)
+        return render(request, "orders/ext_replace.html", context)
+    try:
+        extension_replace(
+            place.scope, actor=request.user, parent_ref=place.parent_ref,
+            order_ref=place.order_ref, pairs=new,
+        )
+    except (CdpError, ServiceError) as exc:
+        return render(request, "orders/ext_replace.html", {**context, "error": exc.message})
+    messages.success(request, f"Replaced the {place.scope.label}'s pairs: {len(new)} now.")
+    return redirect(reverse("order-detail", kwargs={"order_ref": place.order_ref}))

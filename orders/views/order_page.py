@@ -1,0 +1,69 @@
+"""Everything the order page shows, gathered in one place so the view stays thin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, get_client
+from orders.forms import NoteForm
+from orders.models import AuditEntry
+from orders.services.notes import order_notes
+
+
+def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
+    """The order page's context; on failure, an `error` sentence and an HTTP `status`."""
+    try:
+        bundle = get_client().order_page(order_ref)
+    except CdpNotFound:
+        return {
+            "title": "Order not found",
+            "order_ref": order_ref,
+            "error": f"Order “{order_ref}” doesn’t exist in CDP. Perhaps it was deleted?",
+            "status": 404,
+        }
+    except CdpError as exc:
+        return {
+            "title": "Order unavailable",
+            "order_ref": order_ref,
+            "error": exc.message,
+            "status": 503 if isinstance(exc, CdpUnavailable) else 502,
+        }
+    order = bundle.order
+    notes = list(order_notes(order_ref=order_ref))
+    items = bundle.items.value or ()
+    item_names = {item.ref: item.name or item.ref for item in items}
+    return {
+        "title": f"Order {order.reference_id}",
+        "order_ref": order_ref,
+        "order": order,
+        "items": bundle.items,
+        "contacts": bundle.contacts,
+        "consumers": bundle.consumers,
+        "consumer_rows": [
+            (consumer, [item_names.get(ref, ref) for ref in consumer.item_refs])
+            for consumer in bundle.consumers.value or ()
+        ],
+        "extension": bundle.extension,
+        "notes": notes,
+        "note_form": NoteForm(),
+        "timeline": order_timeline(order_ref, notes),
+    }
+
+
+def order_timeline(order_ref: str, notes: list[Any], limit: int = 30) -> list[dict[str, Any]]:
+    """Notes and recorded changes of an order, newest first; each intent with its outcome."""
+    rows = list(
+        AuditEntry.objects.filter(order_ref=order_ref)
+        .exclude(phase=AuditEntry.Phase.OUTCOME)
+        .order_by("-id")[:limit]
+    )
+    outcomes = {
+        entry.intent_id: entry
+        for entry in AuditEntry.objects.filter(intent__in=[row.pk for row in rows])
+    }
+    events = [
+        {"at": row.at, "entry": row, "outcome": outcomes.get(row.pk)} for row in rows
+    ] + [{"at": note.created_at, "note": note} for note in notes]
+    return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

@@ -1,0 +1,224 @@
+"""The order page and the forms that create, edit and delete orders and their parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET, require_http_methods
+
+from orders.cdp import CdpError, CdpNotFound, CdpValidationError, get_client
+from orders.forms import (
+    ConsumerForm,
+    ContactForm,
+    NoteForm,
+    OrderForm,
+    OrderItemForm,
+    initial_from_record,
+)
+from orders.services import (
+    Audited,
+    EditConflict,
+    ServiceError,
+    resource_create,
+    resource_delete,
+    resource_update,
+)
+from orders.services.resources import KINDS, ORDER, ResourceKind
+from orders.views.common import HtmxHttpRequest
+from orders.views.order_page import order_page_context
+
+FORMS: dict[str, type[Any]] = {
+    "order": OrderForm,
+    "order_item": OrderItemForm,
+    "contact": ContactForm,
+    "consumer": ConsumerForm,
+}
+
+
+def not_found(kind: ResourceKind, ref: str) -> Http404:
+    return Http404(f"The {kind.label} “{ref}” doesn’t exist in CDP. Perhaps it was deleted?")
+
+
+def load_record(kind: ResourceKind, ref: str) -> Any:
+    """Read one resource, turning a 404 into the 404 page; other CDP errors propagate."""
+    try:
+        return getattr(get_client(), f"{kind.client_prefix}_get")(ref)
+    except CdpNotFound as exc:
+        raise not_found(kind, ref) from exc
+
+
+def audit_link(entry: Any) -> str:
+    try:
+        return reverse("audit-detail", args=[entry.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def confirm(request: HtmxHttpRequest, text: str, audited: Audited[Any]) -> None:
+    url = audit_link(audited.entry)
+    if url:
+        messages.success(request, format_html('{} <a href="{}">See the audit entry</a>.', text, url))
+    else:
+        messages.success(request, text)
+
+
+def attempt(form: Any, action: Callable[[], Audited[Any]]) -> Audited[Any] | EditConflict | None:
+    """Run a change; put any refusal on the form (keeping the input) and return None."""
+    try:
+        return action()
+    except EditConflict as conflict:
+        form.add_error(None, conflict.message)
+        return conflict
+    except CdpValidationError as exc:
+        field = exc.field if exc.field in form.fields else None
+        detail = exc.cdp_message or exc.message
+        form.add_error(field, f"CDP refused this value: {detail}" if field else exc.message)
+    except (CdpError, ServiceError) as exc:
+        form.add_error(None, exc.message)
+    return None
+
+
+@require_GET
+@login_required
+@permission_required("orders.view_orders", raise_exception=True)
+def order_detail(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
+    context = order_page_context(request, order_ref)
+    status = 200 if "order" in context else context.get("status", 502)
+    return render(request, "orders/order_detail.html", context, status=status)
+
+
+def order_url(order_ref: str) -> str:
+    return reverse("order-detail", kwargs={"order_ref": order_ref})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("orders.change_orders", raise_exception=True)
+def resource_create_view(
+    request: HtmxHttpRequest, kind: str, order_ref: str = ""
+) -> HttpResponse:
+    resource = KINDS[kind]
+    initial = {}
+    if order_ref:
+        order = load_record(ORDER, order_ref)
+        initial = {"currencyCode": order.currency_code}
+    form = FORMS[kind](request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        audited = attempt(
+            form,
+            lambda: resource_create(
+                resource, actor=request.user, body=form.cdp_body(), order_ref=order_ref
+            ),
+        )
+        if isinstance(audited, Audited):
+            confirm(request, f"The {resource.label} was created.", audited)
+            return redirect(order_url(order_ref or audited.value.ref))
+    return render(
+        request,
+        "orders/resource_form.html",
+        {"title": f"New {resource.label}", "form": form, "kind": resource, "order_ref": order_ref},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("orders.change_orders", raise_exception=True)
+def resource_edit_view(
+    request: HtmxHttpRequest, kind: str, order_ref: str, ref: str = ""
+) -> HttpResponse:
+    resource, ref = KINDS[kind], ref or order_ref
+    record = load_record(resource, ref)
+    form_class = FORMS[kind]
+    form = form_class(
+        request.POST or None, initial=initial_from_record(record, form_class), editing=True
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        only = request.POST.getlist("_fields") or None
+        replace = "_replace" in request.POST
+        changes = form.cdp_body() if replace else form.cdp_changes(only)
+        if not changes:
+            messages.info(request, "Nothing was changed.")
+            return redirect(order_url(order_ref))
+        outcome = attempt(
+            form,
+            lambda: resource_update(
+                resource, actor=request.user, ref=ref, changes=changes, replace=replace,
+                expected_modified_at=form.cleaned_data["modifiedAt"], order_ref=order_ref,
+            ),
+        )
+        if isinstance(outcome, Audited):
+            confirm(request, f"The {resource.label} was changed.", outcome)
+            return redirect(order_url(order_ref))
+        if isinstance(outcome, EditConflict):
+            conflict = conflict_context(form, outcome, changes)
+    return render(
+        request,
+        "orders/resource_form.html",
+        {
+            "title": f"Edit {resource.label}", "form": form, "kind": resource, "record": record,
+            "order_ref": order_ref, "conflict": conflict, "editing": True,
+        },
+    )
+
+
+def conflict_context(form: Any, conflict: EditConflict, changes: dict[str, Any]) -> dict[str, Any]:
+    """Yours / current side by side, and a form state that lets "apply mine" go through."""
+    current = initial_from_record(conflict.current, type(form))
+    form.data = form.data.copy()
+    form.data["modifiedAt"] = current["modifiedAt"]
+    rows = [
+        {
+            "label": form.fields[name].label or name,
+            "yours": form.cleaned_data.get(name),
+            "current": current.get(name),
+            "mine": name in changes,
+        }
+        for name in form.fields
+        if name != "modifiedAt"
+    ]
+    return {"rows": rows, "fields": list(changes), "changed_by": conflict.changed_by}
+
+
+DELETE_CONSEQUENCES = {
+    "order": "its items, contacts, consumers and data extensions are deleted with it",
+    "order_item": "its data extension goes with it, and consumers no longer list it",
+    "contact": "the guest is unlinked from this order; the guest profile itself stays",
+    "consumer": "the consumer’s links to order items go with it",
+}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("orders.change_orders", raise_exception=True)
+def resource_delete_view(
+    request: HtmxHttpRequest, kind: str, order_ref: str, ref: str = ""
+) -> HttpResponse:
+    resource, ref = KINDS[kind], ref or order_ref
+    record = load_record(resource, ref)
+    form = NoteForm()  # only carries errors for the confirmation page
+    if request.method == "POST":
+        audited = attempt(
+            form, lambda: resource_delete(resource, actor=request.user, ref=ref, order_ref=order_ref)
+        )
+        if isinstance(audited, Audited):
+            confirm(request, f"The {resource.label} was deleted.", audited)
+            if resource is ORDER:
+                return redirect("order-search")
+            return redirect(order_url(order_ref))
+    return render(
+        request,
+        "orders/resource_delete.html",
+        {
+            "title": f"Delete {resource.label}", "kind": resource, "record": record,
+            "order_ref": order_ref, "consequence": DELETE_CONSEQUENCES[kind],
+            "errors": form.non_field_errors(),
+        },
+    )

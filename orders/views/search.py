@@ -1,0 +1,62 @@
+"""Finding orders: the search page and the paste-many lookup."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from orders.cdp import CdpError, CdpValidationError, get_client
+from orders.forms import PAGE_SIZES, LookupForm, SearchForm
+from orders.lookups import lookup_orders
+from orders.views.common import HtmxHttpRequest
+
+
+@require_GET
+@login_required
+@permission_required("orders.view_orders", raise_exception=True)
+def order_search(request: HtmxHttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    context = {"title": "Find an order", "form": form, "page_sizes": PAGE_SIZES}
+    criteria = form.criteria
+    if criteria is None:
+        return render(request, "orders/search.html", context)
+    field, value = criteria
+    offset, limit = form.cleaned_data["offset"], form.cleaned_data["limit"]
+    try:
+        page = get_client().orders_search(
+            reference_id=value if field == "referenceId" else None,
+            guest_ref=value if field == "guestRef" else None,
+            offset=offset,
+            limit=limit,
+        )
+    except CdpValidationError as exc:
+        context["error"] = f"CDP refused this search: {exc.cdp_message or exc.message}"
+        return render(request, "orders/search.html", context)
+    except CdpError as exc:
+        context["error"] = exc.message
+        return render(request, "orders/search.html", context)
+    if offset == 0 and len(page.items) == 1 and not page.has_next:
+        return redirect("order-detail", order_ref=page.items[0].ref)
+    context.update(
+        field=field, value=value, page=page, offset=offset, limit=limit,
+        shown_to=offset + len(page.items),
+        previous_offset=max(offset - limit, 0) if offset else None,
+    )
+    return render(request, "orders/search.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("orders.view_orders", raise_exception=True)
+def order_lookup(request: HtmxHttpRequest) -> HttpResponse:
+    form = LookupForm(request.POST or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        results = lookup_orders(form.cleaned_data["values"])
+    return render(
+        request,
+        "orders/lookup.html",
+        {"title": "Look up many orders", "form": form, "results": results},
+    )
