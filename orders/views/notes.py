@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,6 +36,8 @@ def note_edit(request: HtmxHttpRequest, order_ref: str, note_pk: int) -> HttpRes
     note = get_object_or_404(
         OrderNote, pk=note_pk, order_ref=order_ref, replaced_by__isnull=True
     )
+    if note.author_id != request.user.pk:
+        raise PermissionDenied("Only the author of a note can change its text.")
     form = NoteForm(request.POST or None, initial={"text": note.text})
     if request.method == "POST" and form.is_valid():
         try:

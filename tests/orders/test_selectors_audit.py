@@ -1,0 +1,176 @@
+"""Audit selectors: filters, keyset pages, intents paired with outcomes in constant queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from orders.audit import append_entry
+from orders.models import AuditEntry
+from orders.selectors import AuditFilters, Outcome, audit_entries, audit_entries_for_order, key_history
+from tests.orders.audit_helpers import ORDER_A, ORDER_B, record_change
+
+pytestmark = pytest.mark.integration
+
+
+def ext_set(actor, key, old, new, order_ref=ORDER_A):
+    return record_change(
+        actor=actor,
+        action="orders.order_extension.set",
+        resource_type="order_extension",
+        order_ref=order_ref,
+        payload={key: new},
+        before={} if old is None else {key: old},
+        after={key: new},
+    )
+
+
+def test_first_page_is_newest_first_with_outcomes_paired(cs_user) -> None:
+    first, first_outcome = record_change(actor=cs_user, payload={"price": 1})
+    second, second_outcome = record_change(actor=cs_user, payload={"price": 2})
+
+    page = audit_entries(filters=AuditFilters())
+
+    assert [(e.entry, e.outcome) for e in page] == [
+        (second, second_outcome),
+        (first, first_outcome),
+    ]
+    assert page.next_before_id is None
+
+
+def test_keyset_pages_cover_every_event_once_without_overlap(cs_user) -> None:
+    made = [record_change(actor=cs_user, payload={"price": n})[0].pk for n in range(7)]
+
+    seen, before_id = [], None
+    while True:
+        page = audit_entries(filters=AuditFilters(), before_id=before_id, limit=3)
+        seen += [event.entry.pk for event in page]
+        before_id = page.next_before_id
+        if before_id is None:
+            break
+
+    assert seen == sorted(made, reverse=True)
+
+
+@pytest.mark.parametrize("page_size", [1, 5, 20])
+def test_a_page_costs_two_queries_whatever_its_size(
+    cs_user, page_size, django_assert_num_queries
+) -> None:
+    for n in range(25):
+        record_change(actor=cs_user, payload={"price": n})
+
+    with django_assert_num_queries(2):
+        page = audit_entries(filters=AuditFilters(), limit=page_size)
+        assert all(event.outcome is not None for event in page)
+
+    assert len(page) == page_size
+
+
+def test_order_ref_filter_keeps_only_that_orders_events(cs_user) -> None:
+    mine, _ = record_change(actor=cs_user, order_ref=ORDER_A)
+    record_change(actor=cs_user, order_ref=ORDER_B)
+
+    page = audit_entries_for_order(order_ref=ORDER_A.upper().lower())
+
+    assert [event.entry for event in page] == [mine]
+
+
+def test_username_filter_finds_the_users_events_and_an_unknown_user_none(
+    cs_user, marketing_user
+) -> None:
+    record_change(actor=cs_user)
+    theirs, _ = record_change(actor=marketing_user)
+
+    assert [e.entry for e in audit_entries(filters=AuditFilters(username="morgan"))] == [theirs]
+    assert len(audit_entries(filters=AuditFilters(username="nobody"))) == 0
+
+
+def test_action_and_resource_type_filters(cs_user) -> None:
+    record_change(actor=cs_user)
+    ext, _ = ext_set(cs_user, "loyaltyTier", None, "gold")
+
+    by_action = audit_entries(filters=AuditFilters(action="orders.order_extension.set"))
+    by_type = audit_entries(filters=AuditFilters(resource_type="order_extension"))
+
+    assert [e.entry for e in by_action] == [ext]
+    assert [e.entry for e in by_type] == [ext]
+
+
+def test_outcome_filters_tell_success_failure_unknown_and_observed_apart(cs_user) -> None:
+    ok, _ = record_change(actor=cs_user)
+    failed, _ = record_change(actor=cs_user, outcome=AuditEntry.Outcome.FAILURE)
+    unknown, _ = record_change(actor=cs_user, outcome=None)
+    observed = append_entry(
+        action="orders.order.observed_change",
+        phase=AuditEntry.Phase.OBSERVED,
+        resource_type="order",
+        order_ref=ORDER_A,
+        before={"price": 1},
+        after={"price": 2},
+    )
+
+    def only(outcome: str) -> list[AuditEntry]:
+        return [e.entry for e in audit_entries(filters=AuditFilters(outcome=outcome))]
+
+    assert only(Outcome.SUCCESS) == [ok]
+    assert only(Outcome.FAILURE) == [failed]
+    assert only(Outcome.UNKNOWN) == [unknown]
+    assert only(Outcome.OBSERVED) == [observed]
+
+
+def test_key_filter_finds_sets_removals_and_observed_changes_of_that_key(cs_user) -> None:
+    set_entry, _ = ext_set(cs_user, "loyaltyTier", None, "gold")
+    ext_set(cs_user, "seatPreference", None, "aisle")
+    removal, _ = record_change(
+        actor=cs_user,
+        action="orders.order_extension.delete_keys",
+        resource_type="order_extension",
+        payload={"name": ["loyaltyTier"]},
+        before={"loyaltyTier": "gold"},
+        after={},
+    )
+    observed = append_entry(
+        action="orders.order_extension.observed_change",
+        phase=AuditEntry.Phase.OBSERVED,
+        resource_type="order_extension",
+        order_ref=ORDER_A,
+        before={"loyaltyTier": 0, "seatPreference": "aisle"},
+        after={"loyaltyTier": False, "seatPreference": "aisle"},
+    )
+    append_entry(  # seatPreference did not change in this one
+        action="orders.order_extension.observed_change",
+        phase=AuditEntry.Phase.OBSERVED,
+        resource_type="order_extension",
+        order_ref=ORDER_B,
+        before={"loyaltyTier": 1, "seatPreference": "aisle"},
+        after={"loyaltyTier": 1.0, "seatPreference": "aisle"},
+    )
+
+    page = audit_entries(filters=AuditFilters(key="loyaltyTier"))
+
+    assert [e.entry.pk for e in page][1:] == [observed.pk, removal.pk, set_entry.pk]
+    assert page.events[0].entry.order_ref == ORDER_B  # 1 → 1.0 is a change of type
+    seat = [e.entry.pk for e in audit_entries(filters=AuditFilters(key="seatPreference"))]
+    assert observed.pk not in seat
+
+
+def test_key_history_gives_old_and_new_values_with_exact_types(cs_user) -> None:
+    ext_set(cs_user, "vip", None, 0)
+    ext_set(cs_user, "vip", 0, False)
+
+    changes, _ = key_history(key="vip")
+
+    assert [(c.old, c.new) for c in changes] == [(0, False), (None, 0)]
+    assert type(changes[0].new) is bool
+
+
+def test_date_range_filter_uses_whole_days(cs_user) -> None:
+    today = timezone.localdate()
+    entry, _ = record_change(actor=cs_user)
+
+    assert len(audit_entries(filters=AuditFilters(since=today, until=today))) == 1
+    assert len(audit_entries(filters=AuditFilters(until=today - dt.timedelta(days=1)))) == 0
+    assert len(audit_entries(filters=AuditFilters(since=today + dt.timedelta(days=1)))) == 0
+    assert entry.pk

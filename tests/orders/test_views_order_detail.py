@@ -1,0 +1,121 @@
+"""The order page: everything about one order, at the cost of about one CDP round trip."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from orders.sandbox.server import SandboxServer
+from tests.factories import seed_full_order
+
+pytestmark = pytest.mark.integration
+
+
+def test_order_page_shows_order_items_contacts_consumers_and_extension(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
+    seeded = seed_full_order(sandbox, referenceId="PAGE-1", price=99.5)
+    guest_ref = seeded["contact"]["guest"]["href"].rsplit("/", 1)[1]
+
+    response = cs_client.get(f"/orders/{seeded['order']['ref']}/")
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Order PAGE-1" in text
+    assert "99.5 EUR" in text
+    assert "DUB-LHR Flight" in text
+    assert f"/orders/?guestRef={guest_ref}" in text
+    assert "jane@example.com" in text
+    assert "loyaltyTier" in text and "London" in text
+
+
+@pytest.mark.parametrize("item_count", [1, 6])
+def test_order_page_makes_the_same_cdp_calls_whatever_the_item_count(
+    cs_client: Client, sandbox: SandboxServer, item_count: int, django_assert_max_num_queries: object
+) -> None:
+    seeded = seed_full_order(sandbox)
+    for n in range(item_count - 1):
+        sandbox.state.create_item(
+            seeded["order"]["ref"],
+            {"name": f"Bag {n}", "type": "BAG", "status": "CONFIRMED", "price": 10,
+             "currencyCode": "EUR"},
+        )
+    sandbox.clear_log()
+
+    with django_assert_max_num_queries(8):  # type: ignore[operator]
+        response = cs_client.get(f"/orders/{seeded['order']['ref']}/")
+
+    assert response.status_code == 200
+    assert len(sandbox.request_log) == 5
+
+
+def test_order_page_calls_cdp_concurrently(cs_client: Client, sandbox: SandboxServer) -> None:
+    seeded = seed_full_order(sandbox)
+    sandbox.config.latency_ms = 150
+    sandbox.clear_log()
+
+    cs_client.get(f"/orders/{seeded['order']['ref']}/")
+
+    log = sandbox.request_log
+    first_answer = min(r.at for r in log)
+    # All five requests were answered within one latency window of each other, so they were
+    # in flight together rather than one after another (which would spread them over 750 ms).
+    assert max(r.at for r in log) - first_answer < 0.15
+
+
+def test_a_failed_section_shows_its_own_error_and_the_rest_renders(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
+    seeded = seed_full_order(sandbox)
+    sandbox.inject(status=500, times=10, path_prefix="/v2.1/orders/" + seeded["order"]["ref"] + "/contacts")
+
+    response = cs_client.get(f"/orders/{seeded['order']['ref']}/")
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "DUB-LHR Flight" in text
+    assert 'id="order-contacts"' in text
+    contacts_section = text.split('id="order-contacts"')[1].split("</section>")[0]
+    assert 'class="section-error"' in contacts_section
+
+
+def test_unknown_order_is_a_clear_404(cs_client: Client, sandbox: SandboxServer) -> None:
+    ref = "11111111-2222-4333-8444-555555555555"
+
+    response = cs_client.get(f"/orders/{ref}/")
+
+    assert response.status_code == 404
+    assert f"Order “{ref}” doesn’t exist in CDP. Perhaps it was deleted?" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/orders/not-a-uuid/",
+        "/orders/..%2fguests%2fx/",
+        "/orders/%2e%2e%2f/",
+        "/orders/11111111-2222-4333-8444-5555555555551/",
+        "/orders/11111111_2222_4333_8444_555555555555/",
+    ],
+)
+def test_invalid_refs_in_the_url_are_404_without_calling_cdp(
+    cs_client: Client, sandbox: SandboxServer, path: str
+) -> None:
+    response = cs_client.get(path)
+
+    assert response.status_code == 404
+    assert sandbox.request_log == []
+
+
+def test_order_page_says_when_cdp_times_out(cs_client: Client, sandbox: SandboxServer, settings: object) -> None:
+    from orders.cdp.client import reset_client
+
+    seeded = seed_full_order(sandbox)
+    settings.CDP_TIMEOUT = 0.3  # type: ignore[attr-defined]
+    reset_client()
+    sandbox.inject(delay_s=1.0, times=20)
+
+    response = cs_client.get(f"/orders/{seeded['order']['ref']}/")
+
+    assert response.status_code == 503
+    assert "did not answer" in response.content.decode()
