@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 MatchMode = Literal["upsert", "conflict", "duplicate"]
 ExtCreateConflict = Literal["409", "400", "merge"]
@@ -35,7 +35,8 @@ class SandboxConfig:
 
     Credentials:
     - client_key / api_token: the HTTP Basic user name and password (§3).
-    - public_base_url: prefix of every `href`; None means the server's own http://host:port (§14.1.1).
+    - public_base_url: prefix of every `href`; None means the server's own http://host:port
+      (§14.1.1).
 
     [INF] switches (each cites the section of the reference it implements):
     - accept_bearer: accept any `Authorization: Bearer <token>` as well as Basic (§3, §14.1.2).
@@ -103,13 +104,40 @@ class SandboxConfig:
     fault_seed: int = 0
 
     def update(self, changes: dict[str, Any]) -> None:
-        """Set several fields at once, refusing names that are not fields of this class."""
-        names = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - names)
+        """Set several fields at once (e.g. from JSON), checking names and value types."""
+        types = {f.name: f.type for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - set(types))
         if unknown:
             raise ValueError(f"Unknown sandbox config field(s): {', '.join(unknown)}.")
-        for name, value in changes.items():
+        checked = {name: _coerce(name, str(types[name]), value) for name, value in changes.items()}
+        for name, value in checked.items():
             setattr(self, name, value)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "MatchMode": get_args(MatchMode),
+    "ExtCreateConflict": get_args(ExtCreateConflict),
+}
+
+
+def _coerce(name: str, type_name: str, value: Any) -> Any:
+    if type_name in _CHOICES:
+        if value not in _CHOICES[type_name]:
+            raise ValueError(f"{name} must be one of {', '.join(_CHOICES[type_name])}.")
+        return value
+    if type_name == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false.")
+        return value
+    if type_name in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{name} must be a number.")
+        return int(value) if type_name == "int" else float(value)
+    if value is None and "None" in type_name:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a string.")
+    return value

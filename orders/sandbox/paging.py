@@ -38,6 +38,7 @@ class ListRequest:
         limit = _int_param(self.get("limit"), "limit", DEFAULT_LIMIT)
         if offset < 0:
             raise bad_request("offset: must be greater than or equal to 0.")
+        # §4.2 [INF]: above the maximum is clamped, below the minimum is an error.
         if limit < 1:
             raise bad_request("limit: must be greater than or equal to 1.")
         return offset, min(limit, MAX_LIMIT)
@@ -81,6 +82,7 @@ def collection(
         "first": page_href(0),
         "last": page_href(last_offset),
     }
+    # §4.2 [INF]: no `next` on the last page; `next` is offset + limit (the docs' examples err).
     if offset + limit < total:
         envelope["next"] = page_href(offset + limit)
     make = render if request.expand else link

@@ -35,9 +35,9 @@ class StoreBase:
     run, so a request sees and leaves a consistent store.
     """
 
-    def __init__(self, config: SandboxConfig, base_url: str = "http://127.0.0.1") -> None:
+    def __init__(self, config: SandboxConfig, own_base_url: str = "http://127.0.0.1") -> None:
         self.config = config
-        self.base_url = base_url.rstrip("/")
+        self.own_base_url = own_base_url.rstrip("/")
         self.lock = threading.RLock()
         self.clock = Clock()
         self._wipe(seed=1)
@@ -52,6 +52,11 @@ class StoreBase:
         self.by_reference_id: dict[str, list[str]] = {}
         self.guests = GuestRegistry()
         self._seq = 0
+
+    @property
+    def base_url(self) -> str:
+        """Prefix of every href: the configured public URL, else the server's own (§14.1.1)."""
+        return (self.config.public_base_url or self.own_base_url).rstrip("/")
 
     # -- small helpers -------------------------------------------------------------------
 
@@ -142,11 +147,19 @@ class StoreBase:
 
     def _embedded_expanded(self, order: Order, name: str, api: str) -> dict[str, Any]:
         """`GET order?expand=orderItems` (§9.5): the child collection, expanded, first page."""
-        params = [("expand", "true"), ("offset", "0"), ("limit", str(self.config.embedded_expand_limit))]
-        request = ListRequest(self.base_url, f"/{api}/orders/{order.ref}/{name}", urlencode(params), params)
+        params = [
+            ("expand", "true"),
+            ("offset", "0"),
+            ("limit", str(self.config.embedded_expand_limit)),
+        ]
+        request = ListRequest(
+            self.base_url, f"/{api}/orders/{order.ref}/{name}", urlencode(params), params
+        )
         if name == "orderItems":
             items = [self.items[r] for r in order.item_refs]
-            return collection(request, items, self.render_item, lambda i: self._link("orderItems", i.ref))
+            return collection(
+                request, items, self.render_item, lambda i: self._link("orderItems", i.ref)
+            )
         table = self.contacts if name == "contacts" else self.consumers
         people = [table[r] for r in getattr(order, f"{name[:-1]}_refs")]
         kind = "contact" if name == "contacts" else "consumer"

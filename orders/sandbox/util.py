@@ -103,7 +103,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
 
 
 def _parse_error(line: int, column: int) -> ApiError:
-    return bad_request("Unable to parse JSON string", f"JSON parse error [line: {line}, column: {column}].")
+    return bad_request(
+        "Unable to parse JSON string", f"JSON parse error [line: {line}, column: {column}]."
+    )
 
 
 def dumps(data: Any) -> bytes:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import ApiError, bad_request, may_not_be_null
+from .errors import bad_request, may_not_be_null
 from .util import parse_date_or_instant, parse_instant, ref_from_href
 
 Checker = Callable[[str, Any], Any]
@@ -273,6 +273,7 @@ def clean(
 
 
 def check_item_type(item_type: str | None) -> None:
+    # §10.1 [INF]: "flight" is as reserved as "FLIGHT".
     if item_type is not None and item_type.upper() in RESERVED_ITEM_TYPES:
         raise bad_request(f"type: {item_type} is a reserved order item type and cannot be used.")
 
@@ -308,6 +309,3 @@ def check_extension_size(pairs: dict[str, Any]) -> None:
 def check_extension_name(name: str) -> None:
     if name != "ext":
         raise bad_request("dataExtensionName: must be ext.")
-
-
-__all__ = ["ApiError"]
