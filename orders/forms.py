@@ -97,6 +97,11 @@ class CdpForm(forms.Form):
             for name in self.read_only_on_edit:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "CDP does not allow this to change."
+            # Each field carries the value it was rendered with, so `changed_data` is what
+            # this user changed even when CDP's copy changed meanwhile.
+            for name, field in self.fields.items():
+                if name not in CONTROL_FIELDS and not field.disabled:
+                    field.show_hidden_initial = True
 
     def clean_modifiedAt(self) -> datetime | None:
         raw = self.cleaned_data.get("modifiedAt") or ""
@@ -108,15 +113,13 @@ class CdpForm(forms.Form):
             return None if not isinstance(self.fields[name], LinesField) else []
         return value
 
-    def cdp_changes(self, only: list[str] | None = None) -> dict[str, Any]:
-        """The PATCH body: the fields the user changed (or the named subset of them)."""
+    def cdp_changes(self) -> dict[str, Any]:
+        """The PATCH body: the fields the user changed from the values the form showed."""
         names = [
             name
             for name in self.changed_data
             if name not in CONTROL_FIELDS and not self.fields[name].disabled
         ]
-        if only is not None:
-            names = [name for name in names if name in only]
         return {name: self.cdp_value(name) for name in names}
 
     def cdp_body(self) -> dict[str, Any]:

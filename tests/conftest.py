@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.db.backends.signals import connection_created
 from django.test import Client
 
 from orders.cdp.client import reset_client
+from orders.roles import ensure_staff_groups
 from orders.sandbox.config import SandboxConfig
 from orders.sandbox.server import SandboxServer
 
@@ -69,6 +70,8 @@ def sandbox(sandbox_server: SandboxServer, settings: object) -> Iterator[Sandbox
 
 
 def make_staff(username: str, group: str | None = None, **extra: object) -> User:
+    # Transactional tests flush the database, data-migrated groups included.
+    ensure_staff_groups(Group, Permission)
     user = User.objects.create_user(username, f"{username}@example.com", PASSWORD, **extra)
     if group:
         user.groups.add(Group.objects.get(name=group))

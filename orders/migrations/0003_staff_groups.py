@@ -3,32 +3,16 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-GROUP_PERMISSIONS = {
-    "Customer service": [
-        "view_orders",
-        "change_orders",
-        "add_ordernote",
-        "view_ordernote",
-    ],
-    "Marketing": ["view_orders", "change_extensions", "run_bulk_tagging"],
-    "Auditor": ["view_auditentry", "export_auditentry"],
-}
+from orders.roles import GROUP_PERMISSIONS, ensure_staff_groups
 
 
 def create_groups(apps, schema_editor):
+    # Permissions are normally created after all migrations; the groups need them now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUP_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        perms = Permission.objects.filter(content_type__app_label="orders", codename__in=codenames)
-        missing = set(codenames) - set(perms.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"Permissions not found for group {name}: {sorted(missing)}")
-        group.permissions.add(*perms)
+    ensure_staff_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def delete_groups(apps, schema_editor):

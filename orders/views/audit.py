@@ -20,6 +20,7 @@ from orders.audit import verify_table
 from orders.cdp import CdpError
 from orders.models import AuditEntry, ChainVerification
 from orders.selectors import (
+    DEFAULT_LIMIT,
     EXPORT_COLUMNS,
     HEAD_MARKER,
     AuditFilters,
@@ -101,13 +102,18 @@ def _before_id(request: HtmxHttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _limit(request: HtmxHttpRequest) -> int:
+    value = request.GET.get("limit", "")
+    return min(int(value), 200) if value.isdigit() and int(value) > 0 else DEFAULT_LIMIT
+
+
 @require_GET
 @login_required
 @permission_required("orders.view_auditentry", raise_exception=True)
 def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     filters = form.filters()
-    page = audit_entries(filters=filters, before_id=_before_id(request))
+    page = audit_entries(filters=filters, before_id=_before_id(request), limit=_limit(request))
     query = {k: v for k, v in request.GET.items() if k != "before" and v}
     context = {
         "title": "Audit trail",
@@ -115,7 +121,7 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "description": describe(filters),
         "query": urlencode(query),
-        "older_query": urlencode({**query, "before": page.next_before_id}),
+        "older_query": urlencode({**query, "before": page.next_before_id or ""}),
         "is_first_page": _before_id(request) is None,
         "verification": ChainVerification.objects.order_by("-at", "-id").first(),
     }
@@ -134,7 +140,11 @@ def audit_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     applied = entry.phase == AuditEntry.Phase.OBSERVED or (
         outcome is not None and outcome.outcome == AuditEntry.Outcome.SUCCESS
     )
-    after = (outcome.after if outcome else None) if entry.phase == AuditEntry.Phase.INTENT else entry.after
+    after = (
+        (outcome.after if outcome else None)
+        if entry.phase == AuditEntry.Phase.INTENT
+        else entry.after
+    )
     context = {
         "title": f"Audit entry #{entry.pk}",
         "event": event,
@@ -228,7 +238,9 @@ def audit_revert(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         if request.method == "POST":
             done = revert_entry(actor=request.user, entry=entry)
-            messages.success(request, f"Entry #{entry.pk} was reverted; see entry #{done[0].entry.pk}.")
+            messages.success(
+                request, f"Entry #{entry.pk} was reverted; see entry #{done[0].entry.pk}."
+            )
             return redirect("audit-detail", pk=done[0].entry.pk)
         context["plan"] = revert_plan(entry=entry)
     except RevertRefused as exc:

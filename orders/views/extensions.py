@@ -264,14 +264,16 @@ def _grid(
         except CdpError as exc:
             pairs, error = None, exc.message
     return ext_grid_context(
-        place.scope, place.parent_ref, place.order_ref, pairs,
-        error=error, can_edit=_can_edit(request),
+        place.scope,
+        place.parent_ref,
+        place.order_ref,
+        pairs,
+        error=error,
+        can_edit=_can_edit(request),
     )
 
 
-def _render(
-    request: HtmxHttpRequest, partial: str, grid: ExtGrid, **context: Any
-) -> HttpResponse:
+def _render(request: HtmxHttpRequest, partial: str, grid: ExtGrid, **context: Any) -> HttpResponse:
     return render(request, f"{GRID_TEMPLATE}#{partial}", {"grid": grid, **context})
 
 
@@ -298,19 +300,17 @@ def ext_grid(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> Ht
 @require_GET
 @login_required
 @permission_required("orders.view_orders", raise_exception=True)
-def ext_row(
-    request: HtmxHttpRequest, order_ref: str, key: str, item_ref: str = ""
-) -> HttpResponse:
+def ext_row(request: HtmxHttpRequest, order_ref: str, key: str, item_ref: str = "") -> HttpResponse:
     """One row as CDP holds it now (Esc, Cancel and "Use current" land here)."""
     place = _place(order_ref, item_ref, key)
     grid = ExtGrid(place=place, can_edit=_can_edit(request))
     try:
         pairs = extension_pairs(place.scope, place.parent_ref) or {}
     except CdpError as exc:
-        return _render(request, "ext-row-gone", grid, key=key, error=exc.message)
+        return _render(request, "ext-row-gone", grid, ext_key=key, ext_error=exc.message)
     if key not in pairs:
-        return _render(request, "ext-row-gone", grid, key=key, error="")
-    return _render(request, "ext-row", grid, row=ExtRow(key, pairs[key], place), focus=True)
+        return _render(request, "ext-row-gone", grid, ext_key=key, ext_error="")
+    return _render(request, "ext-row", grid, row=ExtRow(key, pairs[key], place), ext_focus=True)
 
 
 @require_GET
@@ -327,16 +327,18 @@ def ext_row_edit(
             seen = (extension_pairs(place.scope, place.parent_ref) or {}).get(key)
         except CdpError as exc:
             grid = ExtGrid(place=place, can_edit=True)
-            return _render(request, "ext-row-gone", grid, key=key, error=exc.message)
+            return _render(request, "ext-row-gone", grid, ext_key=key, ext_error=exc.message)
         if seen is None:
-            return _render(request, "ext-row-gone", ExtGrid(place=place), key=key, error="")
+            return _render(request, "ext-row-gone", ExtGrid(place=place), ext_key=key, ext_error="")
     row = ExtRow(key, seen, place)
     form = ExtPairForm(
         is_new=False,
         fixed_key=key,
         initial={"key": key, "type": row.type, "value": row.display, "seen": row.seen},
     )
-    return _render(request, "ext-row-edit", ExtGrid(place=place, can_edit=True), row=row, form=form)
+    return _render(
+        request, "ext-row-edit", ExtGrid(place=place, can_edit=True), row=row, ext_form=form
+    )
 
 
 @require_POST
@@ -351,21 +353,23 @@ def ext_save(
     form = ExtPairForm(request.POST, is_new=False, fixed_key=key)
     seen_row = ExtRow(key, "", place)  # the edit row takes its values from the bound form
     if not form.is_valid():
-        return _render(request, "ext-row-edit", grid, row=seen_row, form=form)
+        return _render(request, "ext-row-edit", grid, row=seen_row, ext_form=form)
     value, seen = form.cleaned_data["typed_value"], form.cleaned_data["seen"]
     if seen is not None and same_value(value, seen):
-        return _render(request, "ext-row", grid, row=ExtRow(key, value, place), focus=True)
+        return _render(request, "ext-row", grid, row=ExtRow(key, value, place), ext_focus=True)
     usage = key_usage(place.scope)
     outcome = _write(request, place, key, set_value=value, seen=seen)
     if isinstance(outcome, str):
-        return _render(request, "ext-row-edit", grid, row=seen_row, form=form, error=outcome)
+        return _render(
+            request, "ext-row-edit", grid, row=seen_row, ext_form=form, ext_error=outcome
+        )
     if isinstance(outcome, KeyConflict):
         return _render_conflict(request, grid, form, outcome)
     if not request.htmx:
         return _not_htmx(request, place, f"Saved “{key}”.", ok=True)
     saved = ExtRow(key, outcome.get(key, value), place)
     warning = type_warning(place.scope, usage, key, saved.value)
-    return _render(request, "ext-row", grid, row=saved, focus=True, warning=warning)
+    return _render(request, "ext-row", grid, row=saved, ext_focus=True, ext_row_warning=warning)
 
 
 def _render_conflict(
@@ -381,11 +385,14 @@ def _render_conflict(
     rebound = ExtPairForm(data, is_new=False, fixed_key=conflict.key)
     rebound.is_valid()
     return _render(
-        request, "ext-row-edit", grid, row=baseline, form=rebound, conflict=conflict,
-        current_display=(
-            None if conflict.current is None else display_value(conflict.current)
-        ),
-        current_type=None if conflict.current is None else type_of(conflict.current),
+        request,
+        "ext-row-edit",
+        grid,
+        row=baseline,
+        ext_form=rebound,
+        ext_conflict=conflict,
+        ext_current_display=(None if conflict.current is None else display_value(conflict.current)),
+        ext_current_type=None if conflict.current is None else type_of(conflict.current),
     )
 
 
@@ -428,21 +435,23 @@ def ext_add(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> Htt
         current = extension_pairs(place.scope, place.parent_ref)
     except CdpError as exc:
         form = ExtPairForm(request.POST, is_new=True)
-        return _render(request, "ext-row-new", grid, form=form, error=exc.message)
+        return _render(request, "ext-row-new", grid, ext_form=form, ext_error=exc.message)
     form = ExtPairForm(request.POST, is_new=True, existing=current or {})
     if not form.is_valid():
-        return _render(request, "ext-row-new", grid, form=form)
+        return _render(request, "ext-row-new", grid, ext_form=form)
     key, value = form.cleaned_data["key"], form.cleaned_data["typed_value"]
     outcome = _write(request, place, key, set_value=value, seen=None)
     if isinstance(outcome, KeyConflict):
         outcome = f"Someone added “{key}” meanwhile; it is now in the grid. Edit that row."
     if isinstance(outcome, str):
-        return _render(request, "ext-row-new", grid, form=form, error=outcome)
+        return _render(request, "ext-row-new", grid, ext_form=form, ext_error=outcome)
     if not request.htmx:
         return _not_htmx(request, place, f"Added “{key}”.", ok=True)
     warning = type_warning(place.scope, grid.usage, key, outcome.get(key, value))
     fresh = _grid(request, place, outcome, fetch=False)
-    return _grid_response(request, fresh, warning_key=key, warning=warning, focus_new=True)
+    return _grid_response(
+        request, fresh, ext_warning_key=key, ext_warning=warning, ext_focus_new=True
+    )
 
 
 @require_POST
@@ -462,16 +471,16 @@ def ext_delete(
     grid = ExtGrid(place=place, can_edit=True)
     if isinstance(outcome, dict):
         fresh = _grid(request, place, outcome, fetch=False)
-        return _grid_response(request, fresh, focus_new=True)
+        return _grid_response(request, fresh, ext_focus_new=True)
     if isinstance(outcome, KeyConflict) and outcome.current is not None:
         row = ExtRow(key, outcome.current, place)
         text = f"{outcome.message} Nothing was deleted; delete again to remove the new value."
-        response = _render(request, "ext-row", grid, row=row, error=text, focus=True)
+        response = _render(request, "ext-row", grid, row=row, ext_error=text, ext_focus=True)
     elif isinstance(outcome, KeyConflict):
-        response = _render(request, "ext-row-gone", grid, key=key, error="")
+        response = _render(request, "ext-row-gone", grid, ext_key=key, ext_error="")
     else:
         row = ExtRow(key, seen if ok and seen is not None else "", place)
-        response = _render(request, "ext-row", grid, row=row, error=outcome, focus=True)
+        response = _render(request, "ext-row", grid, row=row, ext_error=outcome, ext_focus=True)
     return reswap(retarget(response, f"#ext-row-{place.parent_ref}-{key}"), "outerHTML")
 
 
@@ -488,7 +497,9 @@ def replace_plan(
     return {
         "dropped": [(k, current[k]) for k in current if k not in new],
         "changed": [
-            (k, current[k], new[k]) for k in new if k in current and not same_value(current[k], new[k])
+            (k, current[k], new[k])
+            for k in new
+            if k in current and not same_value(current[k], new[k])
         ],
         "added": [(k, new[k]) for k in new if k not in current],
     }
@@ -500,14 +511,19 @@ def replace_plan(
 def ext_replace(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> HttpResponse:
     """Replace every pair (PUT), after a confirmation that lists the keys it will drop."""
     place = _place(order_ref, item_ref)
-    context: dict[str, Any] = {"place": place, "title": f"Replace all pairs of the {place.scope.label}"}
+    context: dict[str, Any] = {
+        "place": place,
+        "title": f"Replace all pairs of the {place.scope.label}",
+    }
     try:
         current = extension_pairs(place.scope, place.parent_ref) or {}
     except CdpError as exc:
         return render(request, "orders/ext_replace.html", {**context, "error": exc.message})
     if request.method == "GET":
         formset = PairFormSet(initial=pair_formset_initial(current), prefix="pair")
-        return render(request, "orders/ext_replace.html", {**context, "formset": formset, "current": current})
+        return render(
+            request, "orders/ext_replace.html", {**context, "formset": formset, "current": current}
+        )
     formset = PairFormSet(request.POST, prefix="pair")
     context.update(formset=formset, current=current)
     if not formset.is_valid():
@@ -520,8 +536,11 @@ def ext_replace(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") ->
         return render(request, "orders/ext_replace.html", context)
     try:
         extension_replace(
-            place.scope, actor=request.user, parent_ref=place.parent_ref,
-            order_ref=place.order_ref, pairs=new,
+            place.scope,
+            actor=request.user,
+            parent_ref=place.parent_ref,
+            order_ref=place.order_ref,
+            pairs=new,
         )
     except (CdpError, ServiceError) as exc:
         return render(request, "orders/ext_replace.html", {**context, "error": exc.message})

@@ -141,9 +141,8 @@ def resource_edit_view(
     )
     conflict = None
     if request.method == "POST" and form.is_valid():
-        only = request.POST.getlist("_fields") or None
         replace = "_replace" in request.POST
-        changes = form.cdp_body() if replace else form.cdp_changes(only)
+        changes = form.cdp_body() if replace else form.cdp_changes()
         if not changes:
             messages.info(request, "Nothing was changed.")
             return redirect(order_url(order_ref))
@@ -184,7 +183,7 @@ def conflict_context(form: Any, conflict: EditConflict, changes: dict[str, Any])
         for name in form.fields
         if name != "modifiedAt"
     ]
-    return {"rows": rows, "fields": list(changes), "changed_by": conflict.changed_by}
+    return {"rows": rows, "changed_by": conflict.changed_by}
 
 
 DELETE_CONSEQUENCES = {
