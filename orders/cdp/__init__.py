@@ -1,0 +1,67 @@
+"""The service module that speaks to Sitecore CDP's Order API; nothing else in the project does.
+
+from orders.cdp import get_client, CdpError
+order = get_client().order_get(order_ref)
+"""
+
+from __future__ import annotations
+
+from orders.cdp.client import (
+    CdpClient,
+    OrderBundle,
+    Section,
+    get_client,
+    reset_client,
+)
+from orders.cdp.errors import (
+    CdpConflict,
+    CdpError,
+    CdpForbidden,
+    CdpInvalidReference,
+    CdpNotFound,
+    CdpRateLimited,
+    CdpUnauthorized,
+    CdpUnavailable,
+    CdpUpstreamError,
+    CdpValidationError,
+)
+from orders.cdp.paths import EXTENSION_NAME
+from orders.cdp.records import (
+    Consumer,
+    Contact,
+    DataExtension,
+    ExtensionValue,
+    Identifier,
+    Order,
+    OrderItem,
+    Page,
+    ResourceLink,
+)
+
+__all__ = [
+    "EXTENSION_NAME",
+    "CdpClient",
+    "CdpConflict",
+    "CdpError",
+    "CdpForbidden",
+    "CdpInvalidReference",
+    "CdpNotFound",
+    "CdpRateLimited",
+    "CdpUnauthorized",
+    "CdpUnavailable",
+    "CdpUpstreamError",
+    "CdpValidationError",
+    "Consumer",
+    "Contact",
+    "DataExtension",
+    "ExtensionValue",
+    "Identifier",
+    "Order",
+    "OrderBundle",
+    "OrderItem",
+    "Page",
+    "ResourceLink",
+    "Section",
+    "get_client",
+    "reset_client",
+]

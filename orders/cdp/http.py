@@ -1,0 +1,247 @@
+"""The HTTP transport to CDP: one pooled session, default timeouts, careful retries, one log line.
+
+Built on zulip's `OutgoingSession` pattern: the adapter fills in a timeout when a call gave
+none, so no request can hang, and urllib3's `Retry` resends only what is safe to resend.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
+from urllib3.util.retry import Retry
+
+from orders.cdp.errors import (
+    error_from_exception,
+    error_from_response,
+    malformed_answer,
+    request_id_of,
+)
+from orders.cdp.parsing import format_datetime, json_number
+
+logger = logging.getLogger("orders.cdp")
+
+USER_AGENT = "cdpadmin/0.1"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+RESENDABLE_METHODS = frozenset({"GET", "PUT", "DELETE"})
+# Longest single wait between attempts, so a page is never stuck behind a long Retry-After.
+MAX_RETRY_WAIT_S = 5.0
+
+JsonBody = Mapping[str, Any]
+
+
+class CdpRetry(Retry):
+    """urllib3's `Retry`, tightened for CDP.
+
+    * POST and PATCH are never resent, whatever failed (a connect error included): a create
+      or partial update sent twice can duplicate or merge data.
+    * A read timeout is not resent either: the user has already waited the full timeout, and
+      the error sentence names that wait.
+    * A `Retry-After` longer than `MAX_RETRY_WAIT_S` is not waited out: the 429 is returned
+      at once and becomes `CdpRateLimited` with the wait CDP asked for.
+    """
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
+        if error is not None and not self._may_resend(method, error):
+            spent = self.new(total=0)
+            return Retry.increment(spent, method, url, response, error, _pool, _stacktrace)
+        if response is not None and self._asks_long_wait(response):
+            raise MaxRetryError(_pool, url, ResponseError("Retry-After exceeds the wait cap"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def _may_resend(self, method: str | None, error: Exception) -> bool:
+        return (method or "").upper() in RESENDABLE_METHODS and not isinstance(
+            error, ReadTimeoutError
+        )
+
+    def _asks_long_wait(self, response: Any) -> bool:
+        try:
+            wait = self.get_retry_after(response)
+        except Exception:  # an unreadable header: fall back to plain backoff
+            return False
+        return wait is not None and wait > MAX_RETRY_WAIT_S
+
+
+def build_retry(retries: int) -> CdpRetry:
+    """The retry policy for `retries` extra attempts of idempotent calls."""
+    return CdpRetry(
+        total=max(0, retries),
+        redirect=0,
+        backoff_factor=0.2,
+        backoff_max=MAX_RETRY_WAIT_S,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=RESENDABLE_METHODS,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+
+
+class CdpHTTPAdapter(HTTPAdapter):
+    """An `HTTPAdapter` whose `send` applies a default (connect, read) timeout."""
+
+    def __init__(self, *, timeout: float, **kwargs: Any) -> None:
+        self.timeout = (timeout, timeout)
+        super().__init__(**kwargs)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def build_session(
+    *, client_key: str, api_token: str, timeout: float, retries: int, pool_size: int
+) -> requests.Session:
+    """A keep-alive session with Basic auth, JSON headers, default timeouts and retries."""
+    session = requests.Session()
+    adapter = CdpHTTPAdapter(
+        timeout=timeout,
+        pool_connections=4,
+        pool_maxsize=max(1, pool_size),
+        max_retries=build_retry(retries),
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.auth = (client_key, api_token)
+    session.headers.update(
+        {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+    )
+    # Threads share this session; CDP needs no cookies, so none may be kept between calls.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return session
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return json_number(value)
+    if isinstance(value, datetime | date):
+        return format_datetime(value)
+    raise TypeError(f"{type(value).__name__} cannot be sent to CDP as JSON")
+
+
+def encode_body(body: JsonBody) -> bytes:
+    """JSON for a request body; Decimals become numbers and datetimes CDP's UTC text."""
+    return json.dumps(body, default=_json_default, allow_nan=False, ensure_ascii=False).encode()
+
+
+def check_base_url(base_url: str) -> str:
+    """`base_url` without a trailing slash, refusing what would leak or misroute requests."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("The CDP base URL must be an http:// or https:// URL with a host.")
+    if parts.username is not None or parts.password is not None:
+        # Credentials belong in CDP_CLIENT_KEY/CDP_API_TOKEN, never in a URL that gets logged.
+        raise ValueError("The CDP base URL must not contain credentials.")
+    if parts.query or parts.fragment:
+        raise ValueError("The CDP base URL must not have a query or fragment.")
+    return base_url.rstrip("/")
+
+
+class Transport:
+    """Sends one call to CDP and returns its decoded JSON, or raises a `CdpError`."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_key: str,
+        api_token: str,
+        timeout: float,
+        retries: int,
+        pool_size: int,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self.timeout = timeout
+        self._secrets = (client_key, api_token)
+        self.session = build_session(
+            client_key=client_key,
+            api_token=api_token,
+            timeout=timeout,
+            retries=retries,
+            pool_size=pool_size,
+        )
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: JsonBody | None = None,
+    ) -> Any:
+        """Send `method path` and return the decoded JSON body (None for an empty answer).
+
+        `path` must already be validated and quoted. Raises `CdpUnavailable` when no answer
+        came, the status-mapped `CdpError` for a non-2xx answer, and `CdpUpstreamError` for a
+        success whose body is not JSON.
+        """
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                data=None if body is None else encode_body(body),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            self._log(method, path, f"no answer ({type(exc).__name__})", started, None)
+            raise error_from_exception(exc, method=method, path=path, timeout=self.timeout) from exc
+        request_id = request_id_of(response)
+        self._log(method, path, response.status_code, started, request_id)
+        if not 200 <= response.status_code < 300:
+            raise error_from_response(response, method=method, path=path, secrets=self._secrets)
+        if response.status_code == 204 or not response.content.strip():
+            return None
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise malformed_answer(
+                method=method,
+                path=path,
+                status=response.status_code,
+                detail="the body of a success answer is not JSON",
+                request_id=request_id,
+            ) from None
+
+    def _log(
+        self, method: str, path: str, status: int | str, started: float, request_id: str | None
+    ) -> None:
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info(
+            "CDP %s %s -> %s in %.0f ms%s",
+            method,
+            path,
+            status,
+            elapsed_ms,
+            f" (request id {request_id})" if request_id else "",
+        )
