@@ -3,9 +3,11 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from orders.converters import CdpRefConverter
-from orders.views import notes, orders, search
+from orders.ext_forms import ExtKeyConverter
+from orders.views import audit, extensions, jobs, notes, orders, search
 
 register_converter(CdpRefConverter, "cdpref")
+register_converter(ExtKeyConverter, "extkey")
 
 urlpatterns: list = [
     # --- Customer-service desk: search, order page, forms, notes ---
@@ -47,5 +49,31 @@ urlpatterns: list = [
         "orders/<cdpref:order_ref>/notes/<int:note_pk>/edit/", notes.note_edit, name="note-edit"
     ),
     # --- Data-extension grid and bulk tagging ---
+    *[
+        path(f"orders/<cdpref:order_ref>/{parent}ext/{route}", view, name=f"ext-{scope}{name}")
+        for parent, scope in (("", ""), ("items/<cdpref:item_ref>/", "item-"))
+        for route, view, name in (
+            ("", extensions.ext_grid, "grid"),
+            ("add/", extensions.ext_add, "add"),
+            ("replace/", extensions.ext_replace, "replace"),
+            ("keys/<extkey:key>/", extensions.ext_row, "row"),
+            ("keys/<extkey:key>/edit/", extensions.ext_row_edit, "row-edit"),
+            ("keys/<extkey:key>/save/", extensions.ext_save, "save"),
+            ("keys/<extkey:key>/delete/", extensions.ext_delete, "delete"),
+        )
+    ],
+    path("bulk/", jobs.bulk_new, name="bulk-new"),
+    path("bulk/run/", jobs.bulk_run, name="bulk-run"),
+    path("bulk/<uuid:job_id>/", jobs.bulk_job, name="bulk-job"),
+    path("bulk/<uuid:job_id>/progress/", jobs.bulk_job_progress, name="bulk-job-progress"),
+    path("bulk/<uuid:job_id>/cancel/", jobs.bulk_job_cancel_view, name="bulk-job-cancel"),
+    path("bulk/<uuid:job_id>/retry/", jobs.bulk_job_retry_view, name="bulk-job-retry"),
+    path("bulk/<uuid:job_id>/revert/", jobs.bulk_job_revert_view, name="bulk-job-revert"),
     # --- Audit trail ---
+    path("audit/", audit.audit_list, name="audit-list"),
+    path("audit/<int:pk>/", audit.audit_detail, name="audit-detail"),
+    path("audit/<int:pk>/revert/", audit.audit_revert, name="audit-revert"),
+    path("audit/keys/<str:key>/", audit.audit_key_history, name="audit-key-history"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
+    path("audit/verify/", audit.audit_verify, name="audit-verify"),
 ]

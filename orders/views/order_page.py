@@ -9,7 +9,9 @@ from django.http import HttpRequest
 from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, get_client
 from orders.forms import NoteForm
 from orders.models import AuditEntry
+from orders.services.extensions import ORDER_EXTENSION
 from orders.services.notes import order_notes
+from orders.views.extensions import ext_grid_context
 
 
 def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
@@ -45,7 +47,14 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
             (consumer, [item_names.get(ref, ref) for ref in consumer.item_refs])
             for consumer in bundle.consumers.value or ()
         ],
-        "extension": bundle.extension,
+        "order_grid": ext_grid_context(
+            ORDER_EXTENSION,
+            order_ref,
+            order_ref,
+            bundle.extension.value.pairs if bundle.extension.value else None,
+            error=bundle.extension.error.message if bundle.extension.error else None,
+            can_edit=request.user.has_perm("orders.change_extensions"),
+        ),
         "notes": notes,
         "note_form": NoteForm(),
         "timeline": order_timeline(order_ref, notes),
