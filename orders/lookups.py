@@ -20,6 +20,7 @@ from orders.cdp.records import Order
 
 MAX_WORKERS = 8
 MAX_ATTEMPTS = 5
+SEARCH_PAGE = 100  # CDP's largest page
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 T = TypeVar("T")
@@ -71,18 +72,32 @@ def call_with_backoff(call: Callable[[], T], gate: RateLimitGate) -> T:
     raise AssertionError("unreachable")
 
 
-def lookup_one(value: str, gate: RateLimitGate) -> LookupResult:
+def lookup_one(value: str, gate: RateLimitGate, *, max_matches: int = SEARCH_PAGE) -> LookupResult:
+    """The orders `value` names: the order with that ref, else those with that referenceId.
+
+    A UUID that is no order's ref is still searched as a referenceId, since some organisations
+    number their orders with UUIDs. At most `max_matches` orders (whole pages) are returned.
+    """
     client = get_client()
     try:
         if UUID_RE.match(value):
             try:
-                return LookupResult(value, (call_with_backoff(lambda: client.order_get(value), gate),))
+                order = call_with_backoff(lambda: client.order_get(value.lower()), gate)
+                return LookupResult(value, (order,))
             except CdpNotFound:
-                return LookupResult(value)
-        page = call_with_backoff(
-            lambda: client.orders_search(reference_id=value, limit=100), gate
-        )
-        return LookupResult(value, tuple(page.items))
+                pass
+        found: list[Order] = []
+        offset: int | None = 0
+        while offset is not None and len(found) < max_matches:
+            page = call_with_backoff(
+                lambda start=offset: client.orders_search(
+                    reference_id=value, offset=start, limit=SEARCH_PAGE
+                ),
+                gate,
+            )
+            found += page.items
+            offset = page.next_offset if page.has_next else None
+        return LookupResult(value, tuple(found))
     except CdpError as exc:
         return LookupResult(value, error=exc.message)
 

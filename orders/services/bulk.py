@@ -1,55 +1,50 @@
 """Bulk tagging: set and remove data-extension pairs on many orders, as a resumable job.
 
-A job is a `BulkJob` plus one `BulkJobOrder` row per input. The worker processes pending rows
-with a few threads, saving each row's state as soon as its order is done, so a worker that is
-killed resumes exactly where it stopped. Before writing, each order is re-read: an order
-already in the target state is skipped, which is also what makes a re-run (or a resume after
-a write whose row was not yet saved) harmless. A 429 pauses every thread for as long as CDP
-asks, and the order is retried; rate limiting never fails an order.
+A job is a `BulkJob` plus one `BulkJobOrder` row per input (the preview that comes before
+is `bulk_preview.py`). The worker processes pending rows with a few threads, saving each
+row's state as soon as its order is done, so a worker that is killed resumes exactly where it
+stopped. Before writing, each order is re-read: an order already in the target state is
+skipped, which is also what makes a re-run (or a resume after a write whose row was not yet
+saved) harmless. That read is handed to the write, so a changed order costs two requests. A
+429 pauses every thread for as long as CDP asks, and the order is retried; rate limiting
+never fails an order.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from orders.cdp import CdpError, CdpNotFound, CdpRateLimited, get_client
-from orders.models import BulkJob, BulkJobOrder
+from orders.cdp import CdpError, CdpNotFound, CdpRateLimited
+from orders.models import AuditEntry, BulkJob, BulkJobOrder
 from orders.services.audited import Actor, ServiceError
+from orders.services.bulk_preview import OrderPlan, plan_order
 from orders.services.extensions import (
     ORDER_EXTENSION,
     ExtValue,
     extension_delete_keys,
     extension_pairs,
     extension_set_pairs,
-    same_value,
 )
 
 T = TypeVar("T")
 
-PREVIEW_CONCURRENCY = 8
 JOB_CONCURRENCY = 8  # measured: 8 reaches the rate limit at 100 ms latency; 4 used 73% of it
-_REF_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-_SEARCH_PAGE = 100
-_MAX_MATCHES = 500
-_PREVIEW_ATTEMPTS = 8
 
 
 class Throttle:
-    """Pacing shared by every thread of one job or preview.
+    """Pacing shared by every thread of one job.
 
     A 429 pauses all threads until CDP's `Retry-After` has passed, and widens the spacing
     between order starts; each success narrows it again. So the job settles just under the
-    rate limit instead of bursting into it after every pause.
+    rate limit instead of bursting into it after every pause. (The preview's short burst of
+    reads makes do with `orders.lookups.RateLimitGate`, which only pauses and gives up.)
     """
 
     def __init__(self) -> None:
@@ -78,202 +73,17 @@ class Throttle:
             self.spacing = self.spacing * 0.95 if self.spacing > 0.002 else 0.0
 
 
-def with_backoff(call: Callable[[], T], throttle: Throttle, *, attempts: int | None = None) -> T:
-    """`call()`, waiting and retrying on 429 (forever when `attempts` is None)."""
-    tried = 0
+def with_backoff(call: Callable[[], T], throttle: Throttle) -> T:
+    """`call()`, waiting and retrying on 429 for as long as it takes."""
     while True:
         throttle.wait()
         try:
             result = call()
         except CdpRateLimited as exc:
-            tried += 1
             throttle.rate_limited(exc.retry_after)
-            if attempts is not None and tried >= attempts:
-                raise
             continue
         throttle.succeeded()
         return result
-
-
-# --- what a job would change ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyChange:
-    """One key of one order: its value now and after the job (None: absent)."""
-
-    key: str
-    before: ExtValue | None
-    after: ExtValue | None
-
-    @property
-    def changed(self) -> bool:
-        return not same_value(self.before, self.after)
-
-
-@dataclass(frozen=True)
-class OrderPlan:
-    """What the job does to one order's extension."""
-
-    changes: tuple[KeyChange, ...]
-
-    @property
-    def to_set(self) -> dict[str, ExtValue]:
-        return {c.key: c.after for c in self.changes if c.changed and c.after is not None}
-
-    @property
-    def to_remove(self) -> list[str]:
-        return [c.key for c in self.changes if c.changed and c.after is None]
-
-    @property
-    def skipped(self) -> bool:
-        return not any(change.changed for change in self.changes)
-
-
-def plan_order(
-    current: Mapping[str, ExtValue] | None,
-    set_pairs: Mapping[str, ExtValue],
-    remove_keys: Sequence[str],
-) -> OrderPlan:
-    """Compare an order's pairs with the job's target, key by key, with exact JSON equality."""
-    now = current or {}
-    changes = [KeyChange(key, now.get(key), value) for key, value in set_pairs.items()]
-    changes += [KeyChange(key, now.get(key), None) for key in remove_keys]
-    return OrderPlan(tuple(changes))
-
-
-# --- preview -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PreviewOrder:
-    order_ref: str
-    reference_id: str
-    plan: OrderPlan | None = None
-    error: str = ""
-
-    @property
-    def skipped(self) -> bool:
-        return self.plan is not None and self.plan.skipped
-
-
-@dataclass(frozen=True)
-class PreviewInput:
-    """One pasted value and the orders it matched (none: not found)."""
-
-    input_value: str
-    orders: tuple[PreviewOrder, ...] = ()
-    error: str = ""
-
-    @property
-    def found(self) -> bool:
-        return bool(self.orders)
-
-
-@dataclass
-class Preview:
-    inputs: list[PreviewInput] = field(default_factory=list)
-
-    @property
-    def orders(self) -> list[PreviewOrder]:
-        return [order for item in self.inputs for order in item.orders]
-
-    @property
-    def targets(self) -> list[tuple[str, str]]:
-        """(input value, order ref) per order to run, ("value", "") for inputs not found."""
-        rows: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for item in self.inputs:
-            if not item.orders:
-                rows.append((item.input_value, ""))
-            for order in item.orders:
-                if order.order_ref not in seen:
-                    seen.add(order.order_ref)
-                    rows.append((item.input_value, order.order_ref))
-        return rows
-
-    @property
-    def counts(self) -> dict[str, int]:
-        orders = self.orders
-        return {
-            "inputs": len(self.inputs),
-            "not_found": sum(1 for item in self.inputs if not item.found and not item.error),
-            "errors": sum(1 for item in self.inputs if item.error)
-            + sum(1 for order in orders if order.error),
-            "orders": len(orders),
-            "skipped": sum(1 for order in orders if order.skipped),
-            "changing": sum(1 for order in orders if order.plan and not order.plan.skipped),
-        }
-
-
-def _find_orders(value: str, throttle: Throttle) -> list[tuple[str, str]]:
-    """(order ref, referenceId) of the orders an input names: its ref, else its referenceId."""
-    client = get_client()
-    if _REF_RE.fullmatch(value):
-        try:
-            order = with_backoff(
-                lambda: client.order_get(value.lower()), throttle, attempts=_PREVIEW_ATTEMPTS
-            )
-            return [(order.ref, order.reference_id or "")]
-        except CdpNotFound:
-            pass
-    found: list[tuple[str, str]] = []
-    offset = 0
-    while len(found) < _MAX_MATCHES:
-        page = with_backoff(
-            lambda offset=offset: client.orders_search(
-                reference_id=value, offset=offset, limit=_SEARCH_PAGE
-            ),
-            throttle,
-            attempts=_PREVIEW_ATTEMPTS,
-        )
-        found += [(order.ref, order.reference_id or "") for order in page]
-        if not page.has_next or page.next_offset is None:
-            break
-        offset = page.next_offset
-    return found
-
-
-def _preview_one(
-    value: str, set_pairs: Mapping[str, ExtValue], remove_keys: Sequence[str], throttle: Throttle
-) -> PreviewInput:
-    try:
-        matches = _find_orders(value, throttle)
-    except CdpError as exc:
-        return PreviewInput(value, error=exc.message)
-    orders = []
-    for order_ref, reference_id in matches:
-        try:
-            current = with_backoff(
-                lambda ref=order_ref: extension_pairs(ORDER_EXTENSION, ref),
-                throttle,
-                attempts=_PREVIEW_ATTEMPTS,
-            )
-        except CdpError as exc:
-            orders.append(PreviewOrder(order_ref, reference_id, error=exc.message))
-            continue
-        plan = plan_order(current, set_pairs, remove_keys)
-        orders.append(PreviewOrder(order_ref, reference_id, plan))
-    return PreviewInput(value, tuple(orders))
-
-
-def bulk_preview(
-    *,
-    inputs: Sequence[str],
-    set_pairs: Mapping[str, ExtValue],
-    remove_keys: Sequence[str],
-    concurrency: int = PREVIEW_CONCURRENCY,
-) -> Preview:
-    """Look every input up in CDP (at most `concurrency` at once) and say what would change.
-
-    Only CDP is read here, never the database, so the threads need no connection of their own.
-    """
-    throttle = Throttle()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        results = pool.map(
-            lambda value: _preview_one(value, set_pairs, remove_keys, throttle), inputs
-        )
-        return Preview(list(results))
 
 
 # --- jobs ----------------------------------------------------------------------------------
@@ -339,36 +149,39 @@ def _release_job_lock(job: BulkJob) -> None:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job)])
 
 
+def _bring_to_target(job: BulkJob, row: BulkJobOrder) -> tuple[OrderPlan, AuditEntry | None]:
+    """Read the order's pairs, write what differs from the target; the plan and last entry.
+
+    The read is handed to the writes as `current`, so they do not read again. After a 429
+    the whole order is redone, read included: after a pause the read is no longer fresh.
+    """
+    common = {
+        "actor": job.created_by,
+        "parent_ref": row.order_ref,
+        "order_ref": row.order_ref,
+        "job_id": str(job.id),
+    }
+    current = extension_pairs(ORDER_EXTENSION, row.order_ref)
+    plan = plan_order(current, job.set_pairs, job.remove_keys)
+    entry = None
+    if plan.to_set:
+        written = extension_set_pairs(ORDER_EXTENSION, pairs=plan.to_set, current=current, **common)
+        current, entry = dict(written.value.pairs), written.entry
+    if plan.to_remove:
+        entry = extension_delete_keys(
+            ORDER_EXTENSION, keys=plan.to_remove, current=current, **common
+        ).entry
+    return plan, entry
+
+
 def bulk_order_process(*, job: BulkJob, row: BulkJobOrder, throttle: Throttle) -> str:
     """Bring one order to the job's target state and store the row's outcome; its new state.
 
     Re-reads CDP first: an order already as asked is skipped, never written twice. 429s are
-    waited out and retried; any other error fails this order only.
+    waited out and the order retried; any other error fails this order only.
     """
-    job_id = str(job.id)
-    common = {"actor": job.created_by, "parent_ref": row.order_ref, "order_ref": row.order_ref}
     try:
-        current = with_backoff(lambda: extension_pairs(ORDER_EXTENSION, row.order_ref), throttle)
-        plan = plan_order(current, job.set_pairs, job.remove_keys)
-        entry = None
-        if plan.to_set:
-            entry = with_backoff(
-                lambda: extension_set_pairs(
-                    ORDER_EXTENSION,
-                    pairs=plan.to_set,
-                    job_id=job_id,
-                    expected={key: (current or {}).get(key) for key in plan.to_set},
-                    **common,
-                ),
-                throttle,
-            ).entry
-        if plan.to_remove:
-            entry = with_backoff(
-                lambda: extension_delete_keys(
-                    ORDER_EXTENSION, keys=plan.to_remove, job_id=job_id, **common
-                ),
-                throttle,
-            ).entry
+        plan, entry = with_backoff(lambda: _bring_to_target(job, row), throttle)
         row.state = BulkJobOrder.State.SKIPPED if plan.skipped else BulkJobOrder.State.DONE
         row.before = {c.key: c.before for c in plan.changes if c.before is not None}
         row.after = {c.key: c.after for c in plan.changes if c.after is not None}

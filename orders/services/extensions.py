@@ -8,16 +8,27 @@ since, nothing is written and `KeyConflict` says which key.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from orders.cdp import CdpNotFound, get_client
 from orders.models import AuditEntry
 from orders.services.audited import Actor, Audited, Change, ServiceError, audited_call
 
 ExtValue = str | bool | int | float
+
+
+class _Unread(enum.Enum):
+    UNREAD = "unread"
+
+
+# "Not read yet, read it now" for the `current` parameter of the writes below. None cannot
+# say this: None already means "read, and the extension does not exist" (create with POST).
+UNREAD: Final = _Unread.UNREAD
+Current = Mapping[str, ExtValue] | None | _Unread
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,9 @@ ORDER_EXTENSION = ExtensionScope(
     "order_extension", "order", "order_extension", "/v2.1/orders/{ref}/extensions/ext"
 )
 ORDER_ITEM_EXTENSION = ExtensionScope(
-    "order_item_extension", "order item", "order_item_extension",
+    "order_item_extension",
+    "order item",
+    "order_item_extension",
     "/v2.1/orderItems/{ref}/extensions/ext",
 )
 SCOPES = {scope.name: scope for scope in (ORDER_EXTENSION, ORDER_ITEM_EXTENSION)}
@@ -54,8 +67,7 @@ class KeyConflict(ServiceError):
     def __init__(self, key: str, yours: ExtValue | None, current: ExtValue | None) -> None:
         now = "removed it" if current is None else f"set it to {json.dumps(current)}"
         super().__init__(
-            f"Someone else {now} while you were editing “{key}”. "
-            "Choose which value to keep."
+            f"Someone else {now} while you were editing “{key}”. Choose which value to keep."
         )
         self.key = key
         self.yours = yours
@@ -74,8 +86,17 @@ def extension_pairs(scope: ExtensionScope, parent_ref: str) -> dict[str, ExtValu
         return None
 
 
+def _read_unless_given(
+    scope: ExtensionScope, parent_ref: str, current: Current
+) -> dict[str, ExtValue] | None:
+    if current is UNREAD:
+        return extension_pairs(scope, parent_ref)
+    return None if current is None else dict(current)
+
+
 def _check_expected(
-    current: Mapping[str, ExtValue], expected: Mapping[str, ExtValue | None] | None,
+    current: Mapping[str, ExtValue],
+    expected: Mapping[str, ExtValue | None] | None,
     yours: Mapping[str, ExtValue | None],
 ) -> None:
     for key, seen in (expected or {}).items():
@@ -92,11 +113,16 @@ def extension_set_pairs(
     order_ref: str,
     pairs: Mapping[str, ExtValue],
     expected: Mapping[str, ExtValue | None] | None = None,
+    current: Current = UNREAD,
     job_id: str = "",
     reverts: AuditEntry | None = None,
 ) -> Audited[Any]:
-    """Set some pairs, leaving the others; `expected` maps key → value seen (None: absent)."""
-    current = extension_pairs(scope, parent_ref)
+    """Set some pairs, leaving the others; `expected` maps key → value seen (None: absent).
+
+    `current` is the extension's pairs as the caller has just read them (None: no extension),
+    which saves a request; left out, they are read here. `expected` is checked against them.
+    """
+    current = _read_unless_given(scope, parent_ref, current)
     _check_expected(current or {}, expected, pairs)
     exists = current is not None
     call = _client_call(scope, "patch" if exists else "create")
@@ -128,13 +154,17 @@ def extension_delete_keys(
     order_ref: str,
     keys: Sequence[str],
     expected: Mapping[str, ExtValue | None] | None = None,
+    current: Current = UNREAD,
     job_id: str = "",
     reverts: AuditEntry | None = None,
 ) -> Audited[Any]:
-    """Remove the named keys with `DELETE …/fields?name=…`; never an unnamed delete."""
+    """Remove the named keys with `DELETE …/fields?name=…`; never an unnamed delete.
+
+    `current` as for `extension_set_pairs`: pairs the caller has just read, or read here.
+    """
     if not keys:
         raise ValueError("No keys named; refusing to empty the whole extension.")
-    current = extension_pairs(scope, parent_ref) or {}
+    current = _read_unless_given(scope, parent_ref, current) or {}
     _check_expected(current, expected, {})
     delete_fields = _client_call(scope, "delete_fields")
     return audited_call(

@@ -21,13 +21,11 @@ from orders.services.bulk import (
     bulk_job_results,
     bulk_job_retry_failed,
     bulk_job_revert,
-    bulk_preview,
     job_summary,
 )
+from orders.services.bulk_preview import bulk_plan_load, bulk_plan_sign, bulk_preview
 from orders.views.common import HtmxHttpRequest
 
-PLAN_SALT = "orders.bulk.plan"
-PLAN_MAX_AGE_S = 3600
 PERMISSION = "orders.run_bulk_tagging"
 
 
@@ -50,8 +48,8 @@ def _preview(form: BulkTagForm, formset: Any) -> dict[str, Any]:
     preview = bulk_preview(
         inputs=form.cleaned_data["values"], set_pairs=set_pairs, remove_keys=remove_keys
     )
-    plan = {"set": set_pairs, "remove": remove_keys, "targets": preview.targets}
-    return {"preview": preview, "plan_token": signing.dumps(plan, salt=PLAN_SALT, compress=True)}
+    token = bulk_plan_sign(preview=preview, set_pairs=set_pairs, remove_keys=remove_keys)
+    return {"preview": preview, "plan_token": token}
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,15 +70,15 @@ def bulk_new(request: HtmxHttpRequest) -> HttpResponse:
 def bulk_run(request: HtmxHttpRequest) -> HttpResponse:
     """Create the previewed job and queue it; the plan comes back signed from the preview."""
     try:
-        plan = signing.loads(request.POST.get("plan", ""), salt=PLAN_SALT, max_age=PLAN_MAX_AGE_S)
+        plan = bulk_plan_load(request.POST.get("plan", ""))
     except signing.BadSignature:
         messages.error(request, "That preview has expired or was altered. Preview again.")
         return redirect("bulk-new")
     job = bulk_job_create(
         actor=request.user,
-        set_pairs=plan["set"],
-        remove_keys=plan["remove"],
-        targets=[tuple(target) for target in plan["targets"]],
+        set_pairs=plan.set_pairs,
+        remove_keys=plan.remove_keys,
+        targets=plan.targets,
     )
     return redirect("bulk-job", job_id=job.id)
 

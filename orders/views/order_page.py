@@ -7,11 +7,11 @@ from typing import Any
 from django.http import HttpRequest
 
 from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, get_client
+from orders.ext_grid import ext_grid_context
 from orders.forms import NoteForm
 from orders.models import AuditEntry
 from orders.services.extensions import ORDER_EXTENSION
 from orders.services.notes import order_notes
-from orders.views.extensions import ext_grid_context
 
 
 def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def order_timeline(order_ref: str, notes: list[Any], limit: int = 30) -> list[di
         entry.intent_id: entry
         for entry in AuditEntry.objects.filter(intent__in=[row.pk for row in rows])
     }
-    events = [
-        {"at": row.at, "entry": row, "outcome": outcomes.get(row.pk)} for row in rows
-    ] + [{"at": note.created_at, "note": note} for note in notes]
+    events = [{"at": row.at, "entry": row, "outcome": outcomes.get(row.pk)} for row in rows] + [
+        {"at": note.created_at, "note": note} for note in notes
+    ]
     return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

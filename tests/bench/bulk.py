@@ -9,8 +9,8 @@ worker's code path (`bulk_job_run`), and reports:
 - bulk_throughput_vs_rate_limit: orders tagged per second / the sandbox's rate limit;
 - request_throughput_vs_rate_limit: CDP requests per second / the rate limit (how much of the
   allowance the job used; the rest was 429s and waiting);
-- requests_per_order: an order costs three requests (the job's read, the write's own read, the
-  write), so the first ratio cannot pass about 1/3.
+- requests_per_order: a changed order costs two requests (the job's read, then the write, which
+  is handed that read instead of reading again), so the first ratio cannot pass about 1/2.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from orders.services.bulk import (
     bulk_job_create,
     bulk_job_retry_failed,
     bulk_job_run,
-    bulk_preview,
 )
+from orders.services.bulk_preview import bulk_preview
 from orders.services.extensions import ORDER_EXTENSION, extension_set_pairs
 from tests.factories import seed_order
 
@@ -37,6 +37,33 @@ def seed_orders(sandbox: SandboxServer, count: int, prefix: str = "BULK") -> lis
 
 def run_worker() -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+
+def new_job(
+    user: User,
+    refs: list[str],
+    *,
+    set_pairs: dict[str, Any] = TAG,
+    remove_keys: tuple[str, ...] = (),
+    enqueue: bool = False,
+) -> BulkJob:
+    """A job over `refs` (each its own input); queued for a worker only with `enqueue`."""
+    return bulk_job_create(
+        actor=user,
+        set_pairs=set_pairs,
+        remove_keys=list(remove_keys),
+        targets=[(ref, ref) for ref in refs],
+        enqueue=enqueue,
+    )
+
+
+def ext_requests(sandbox: SandboxServer) -> Counter[tuple[str, str]]:
+    """Answered extension requests per (order ref, method)."""
+    return Counter(
+        (r.path.split("/")[3], r.method)
+        for r in sandbox.request_log
+        if "/extensions/" in r.path and r.status != 429
+    )
 
 
 def ext_writes(sandbox: SandboxServer) -> Counter[str]:
@@ -170,12 +197,7 @@ def test_resume_after_a_killed_worker_finishes_the_rest_exactly_once(
     sandbox: SandboxServer, marketing_user: User
 ) -> None:
     refs = seed_orders(sandbox, 8, "KILL")
-    job = bulk_job_create(
-        actor=marketing_user,
-        set_pairs=TAG,
-        remove_keys=[],
-        targets=[(ref, ref) for ref in refs],
-    )
+    job = new_job(marketing_user, refs, enqueue=True)
     # The first worker tags three orders, then dies while the fourth is half done: CDP has
     # the change and the audit trail has it, but the row was never saved.
     bulk_job_run(job_id=str(job.id), stop_after=3)
@@ -203,12 +225,11 @@ def test_resume_after_a_killed_worker_finishes_the_rest_exactly_once(
 
 def test_a_rerun_reports_every_order_skipped(sandbox: SandboxServer, marketing_user: User) -> None:
     refs = seed_orders(sandbox, 5, "RERUN")
-    targets = [(ref, ref) for ref in refs]
-    first = bulk_job_create(actor=marketing_user, set_pairs=TAG, remove_keys=[], targets=targets)
+    first = new_job(marketing_user, refs, enqueue=True)
     bulk_job_run(job_id=str(first.id))
     sandbox.clear_log()
 
-    again = bulk_job_create(actor=marketing_user, set_pairs=TAG, remove_keys=[], targets=targets)
+    again = new_job(marketing_user, refs, enqueue=True)
     counts = bulk_job_run(job_id=str(again.id))
     bulk_job_run(job_id=str(first.id))  # re-running a finished job does nothing either
 
@@ -217,23 +238,41 @@ def test_a_rerun_reports_every_order_skipped(sandbox: SandboxServer, marketing_u
     assert not AuditEntry.objects.filter(job_id=str(again.id)).exists()
 
 
+def test_a_changed_order_costs_one_read_and_one_write(
+    sandbox: SandboxServer, marketing_user: User
+) -> None:
+    refs = seed_orders(sandbox, 3, "TWO")
+    sandbox.state.put_order_extension(refs[1], {"keep": 1})
+    job = new_job(marketing_user, refs)
+
+    counts = bulk_job_run(job_id=str(job.id))
+
+    assert counts["done"] == 3
+    # The job's read is handed to the write: no second read for the conflict check.
+    assert ext_requests(sandbox) == Counter(
+        [(refs[0], "GET"), (refs[0], "POST")]  # no extension yet: created
+        + [(refs[1], "GET"), (refs[1], "PATCH")]
+        + [(refs[2], "GET"), (refs[2], "POST")]
+    )
+    assert len(sandbox.request_log) == 6
+    assert sandbox.state.get_extension("order", refs[1], "ext")["keep"] == 1
+
+
 def test_removing_keys_uses_named_field_deletes(
     sandbox: SandboxServer, marketing_user: User
 ) -> None:
     refs = seed_orders(sandbox, 2, "REMOVE")
     sandbox.state.put_order_extension(refs[0], {"old": True, "keep": 1})
-    job = bulk_job_create(
-        actor=marketing_user,
-        set_pairs={},
-        remove_keys=["old"],
-        targets=[(ref, ref) for ref in refs],
-    )
+    job = new_job(marketing_user, refs, set_pairs={}, remove_keys=("old",), enqueue=True)
 
     counts = bulk_job_run(job_id=str(job.id))
 
     assert (counts["done"], counts["skipped"]) == (1, 1)
     deletes = [r for r in sandbox.request_log if r.method == "DELETE"]
     assert [(r.path.endswith("/fields"), r.query) for r in deletes] == [(True, "name=old")]
+    assert ext_requests(sandbox) == Counter(
+        [(refs[0], "GET"), (refs[0], "DELETE"), (refs[1], "GET")]
+    )
 
 
 def test_429s_from_the_rate_limit_slow_the_job_without_failing_it(
@@ -241,13 +280,7 @@ def test_429s_from_the_rate_limit_slow_the_job_without_failing_it(
 ) -> None:
     refs = seed_orders(sandbox, 30, "RATE")
     sandbox.config.rate_limit_per_s = 15
-    job = bulk_job_create(
-        actor=marketing_user,
-        set_pairs=TAG,
-        remove_keys=[],
-        targets=[(ref, ref) for ref in refs],
-        enqueue=False,
-    )
+    job = new_job(marketing_user, refs)
 
     started = time.monotonic()
     counts = bulk_job_run(job_id=str(job.id), concurrency=6)
@@ -255,8 +288,8 @@ def test_429s_from_the_rate_limit_slow_the_job_without_failing_it(
 
     assert counts["done"] == 30 and counts["failed"] == 0
     assert any(r.status == 429 for r in sandbox.request_log)
-    # ~90 requests at 15/s, after a burst of 15, cannot take less than ~5 s.
-    assert elapsed > 4
+    # 60 requests (a read and a write per order) at 15/s, after a burst of 15, take ~3 s.
+    assert elapsed > 2.5
     assert ext_writes(sandbox) == Counter(refs)
 
 
@@ -265,13 +298,7 @@ def test_cancel_stops_between_orders_and_retry_resumes(
 ) -> None:
     refs = seed_orders(sandbox, 24, "CANCEL")
     sandbox.config.latency_ms = 40
-    job = bulk_job_create(
-        actor=marketing_user,
-        set_pairs=TAG,
-        remove_keys=[],
-        targets=[(ref, ref) for ref in refs],
-        enqueue=False,
-    )
+    job = new_job(marketing_user, refs)
     worker = threading.Thread(target=bulk_job_run, kwargs={"job_id": str(job.id)})
     worker.start()
     while job.orders.filter(state="done").count() < 2:
@@ -298,9 +325,7 @@ def test_a_job_cancelled_before_it_starts_writes_nothing(
     sandbox: SandboxServer, marketing_user: User
 ) -> None:
     refs = seed_orders(sandbox, 3, "EARLY")
-    job = bulk_job_create(
-        actor=marketing_user, set_pairs=TAG, remove_keys=[], targets=[(r, r) for r in refs]
-    )
+    job = new_job(marketing_user, refs, enqueue=True)
 
     bulk_job_cancel(job=job)
     run_worker()
@@ -316,13 +341,7 @@ def test_failed_orders_are_reported_and_retried(
 ) -> None:
     refs = seed_orders(sandbox, 3, "FAIL")
     sandbox.inject(status=500, times=1, method="POST", path_prefix=f"/v2.1/orders/{refs[1]}")
-    job = bulk_job_create(
-        actor=marketing_user,
-        set_pairs=TAG,
-        remove_keys=[],
-        targets=[(r, r) for r in refs],
-        enqueue=False,
-    )
+    job = new_job(marketing_user, refs)
 
     counts = bulk_job_run(job_id=str(job.id))
 
@@ -340,13 +359,7 @@ def test_revert_restores_values_and_reports_orders_changed_since(
 ) -> None:
     refs = seed_orders(sandbox, 3, "REVERT")
     sandbox.state.put_order_extension(refs[0], {"campaign": "winter"})
-    job = bulk_job_create(
-        actor=marketing_user,
-        set_pairs={"campaign": "spring"},
-        remove_keys=[],
-        targets=[(r, r) for r in refs],
-        enqueue=False,
-    )
+    job = new_job(marketing_user, refs, set_pairs={"campaign": "spring"})
     bulk_job_run(job_id=str(job.id))
     sandbox.state.put_order_extension(refs[2], {"campaign": "summer"})  # changed since
 

@@ -1,0 +1,208 @@
+"""What the data-extension grid renders: rows, the grid of one extension, key usage.
+
+Not a view module: the order page builds one grid per extension with `ext_grid_context`, and
+the grid's own views (`orders/views/extensions.py`) re-render rows and grids from these.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from orders.ext_forms import (
+    TYPE_ARTICLES,
+    TYPE_CHOICES,
+    ExtValue,
+    display_value,
+    dump_seen,
+    type_of,
+)
+from orders.models import AuditEntry
+from orders.services.extensions import ORDER_EXTENSION, ORDER_ITEM_EXTENSION, ExtensionScope
+
+# Key suggestions read only the latest outcome rows, so the cost stays flat however large the
+# audit trail grows; 5,000 rows covers months of marketing edits and keeps the read ~10 ms.
+USAGE_WINDOW = 5000
+
+
+@dataclass(frozen=True)
+class KeyUsage:
+    """How one key has been typed on recent writes: `counts` maps type → distinct parents."""
+
+    key: str
+    counts: Mapping[str, int]
+
+    @property
+    def usual_type(self) -> str:
+        return max(self.counts.items(), key=lambda item: (item[1], item[0]))[0]
+
+    @property
+    def usual_count(self) -> int:
+        return self.counts[self.usual_type]
+
+
+def key_usage(scope: ExtensionScope) -> dict[str, KeyUsage]:
+    """Keys written to extensions of this scope, from the latest successful audit outcomes.
+
+    Read in Python rather than with a jsonb aggregate: `jsonb_typeof` calls `9` and `9.0`
+    both "number", and the JSON decoded here keeps them apart.
+    """
+    recent = (
+        AuditEntry.objects.filter(
+            resource_type=scope.name,
+            phase=AuditEntry.Phase.OUTCOME,
+            outcome=AuditEntry.Outcome.SUCCESS,
+        )
+        .order_by("-id")
+        .values_list("resource_ref", "after")[:USAGE_WINDOW]
+    )
+    parents: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for resource_ref, after in recent:
+        if not isinstance(after, dict):
+            continue
+        for key, value in after.items():
+            if type(value) in (str, bool, int, float):
+                parents[(key, type_of(value))].add(resource_ref)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for (key, type_name), refs in parents.items():
+        counts[key][type_name] = len(refs)
+    return {key: KeyUsage(key, dict(c)) for key, c in sorted(counts.items())}
+
+
+def type_warning(
+    scope: ExtensionScope, usage: Mapping[str, KeyUsage], key: str, value: ExtValue
+) -> str:
+    """A sentence when `value`'s type is not the key's usual one; empty otherwise."""
+    known = usage.get(key)
+    if known is None or known.usual_type == type_of(value):
+        return ""
+    noun = f"{scope.label}s" if known.usual_count != 1 else scope.label
+    return (
+        f"{key} is {TYPE_ARTICLES[known.usual_type]} on {known.usual_count} {noun}; "
+        f"you saved {TYPE_ARTICLES[type_of(value)]}. Saved anyway: change it back if that "
+        "was a slip."
+    )
+
+
+@dataclass(frozen=True)
+class ExtPlace:
+    """Which extension a request is about: the order's, or one of its items'."""
+
+    order_ref: str
+    item_ref: str = ""
+
+    @property
+    def scope(self) -> ExtensionScope:
+        return ORDER_ITEM_EXTENSION if self.item_ref else ORDER_EXTENSION
+
+    @property
+    def parent_ref(self) -> str:
+        return self.item_ref or self.order_ref
+
+    def url(self, name: str, key: str | None = None) -> str:
+        kwargs = {"order_ref": self.order_ref}
+        if self.item_ref:
+            kwargs["item_ref"] = self.item_ref
+        if key is not None:
+            kwargs["key"] = key
+        prefix = "ext-item-" if self.item_ref else "ext-"
+        return reverse(prefix + name, kwargs=kwargs)
+
+
+@dataclass(frozen=True)
+class ExtRow:
+    """One pair as CDP returned it, with what the templates need to show and edit it."""
+
+    key: str
+    value: ExtValue
+    place: ExtPlace
+
+    @property
+    def type(self) -> str:
+        return type_of(self.value)
+
+    @property
+    def display(self) -> str:
+        return display_value(self.value)
+
+    @property
+    def seen(self) -> str:
+        return dump_seen(self.value)
+
+    @property
+    def row_url(self) -> str:
+        return self.place.url("row", self.key)
+
+    @property
+    def edit_url(self) -> str:
+        return f"{self.place.url('row-edit', self.key)}?{urlencode({'seen': self.seen})}"
+
+    @property
+    def save_url(self) -> str:
+        return self.place.url("save", self.key)
+
+    @property
+    def delete_url(self) -> str:
+        return self.place.url("delete", self.key)
+
+
+@dataclass(frozen=True)
+class ExtGrid:
+    """Everything `orders/includes/ext_grid.html` renders for one extension."""
+
+    place: ExtPlace
+    rows: tuple[ExtRow, ...] = ()
+    exists: bool = False
+    error: str = ""
+    can_edit: bool = False
+    usage: Mapping[str, KeyUsage] = field(default_factory=dict)
+    type_choices: tuple[tuple[str, str], ...] = tuple(TYPE_CHOICES)
+
+    @property
+    def scope(self) -> ExtensionScope:
+        return self.place.scope
+
+    @property
+    def parent_ref(self) -> str:
+        return self.place.parent_ref
+
+    @property
+    def grid_url(self) -> str:
+        return self.place.url("grid")
+
+    @property
+    def add_url(self) -> str:
+        return self.place.url("add")
+
+    @property
+    def replace_url(self) -> str:
+        return self.place.url("replace")
+
+
+def ext_grid_context(
+    scope: ExtensionScope,
+    parent_ref: str,
+    order_ref: str,
+    pairs: Mapping[str, ExtValue] | None,
+    error: str | None = None,
+    can_edit: bool = False,
+    usage: Mapping[str, KeyUsage] | None = None,
+) -> ExtGrid:
+    """The grid of one extension; `pairs` None means CDP has no extension yet.
+
+    The order page calls this once for the order and once per item; pass the same `usage`
+    (from `key_usage(scope)`) to each item's grid to read the audit trail only once per scope.
+    """
+    place = ExtPlace(order_ref, parent_ref if scope is ORDER_ITEM_EXTENSION else "")
+    return ExtGrid(
+        place=place,
+        rows=tuple(ExtRow(key, value, place) for key, value in (pairs or {}).items()),
+        exists=pairs is not None,
+        error=error or "",
+        can_edit=can_edit,
+        usage=usage if usage is not None else (key_usage(scope) if can_edit else {}),
+    )

@@ -1,0 +1,196 @@
+"""Bulk tagging, before a job exists: what it would change, order by order, and its signed plan.
+
+The preview only reads CDP. Inputs are looked up the way the paste-many lookup does it
+(`orders.lookups`: bounded concurrency, one shared pause on 429), then each order's extension
+is read and compared with the target, key by key. The plan the user confirms goes back to the
+browser signed, so running it needs no server-side draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core import signing
+
+from orders.cdp import CdpError
+from orders.lookups import RateLimitGate, call_with_backoff, lookup_one, parallel_map
+from orders.services.extensions import ORDER_EXTENSION, ExtValue, extension_pairs, same_value
+
+MAX_MATCHES = 500  # orders one pasted referenceId may tag
+PLAN_SALT = "orders.bulk.plan"
+PLAN_MAX_AGE_S = 3600
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One key of one order: its value now and after the job (None: absent)."""
+
+    key: str
+    before: ExtValue | None
+    after: ExtValue | None
+
+    @property
+    def changed(self) -> bool:
+        return not same_value(self.before, self.after)
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    """What the job does to one order's extension."""
+
+    changes: tuple[KeyChange, ...]
+
+    @property
+    def to_set(self) -> dict[str, ExtValue]:
+        return {c.key: c.after for c in self.changes if c.changed and c.after is not None}
+
+    @property
+    def to_remove(self) -> list[str]:
+        return [c.key for c in self.changes if c.changed and c.after is None]
+
+    @property
+    def skipped(self) -> bool:
+        return not any(change.changed for change in self.changes)
+
+
+def plan_order(
+    current: Mapping[str, ExtValue] | None,
+    set_pairs: Mapping[str, ExtValue],
+    remove_keys: Sequence[str],
+) -> OrderPlan:
+    """Compare an order's pairs with the job's target, key by key, with exact JSON equality."""
+    now = current or {}
+    changes = [KeyChange(key, now.get(key), value) for key, value in set_pairs.items()]
+    changes += [KeyChange(key, now.get(key), None) for key in remove_keys]
+    return OrderPlan(tuple(changes))
+
+
+@dataclass(frozen=True)
+class PreviewOrder:
+    order_ref: str
+    reference_id: str
+    plan: OrderPlan | None = None
+    error: str = ""
+
+    @property
+    def skipped(self) -> bool:
+        return self.plan is not None and self.plan.skipped
+
+
+@dataclass(frozen=True)
+class PreviewInput:
+    """One pasted value and the orders it matched (none: not found)."""
+
+    input_value: str
+    orders: tuple[PreviewOrder, ...] = ()
+    error: str = ""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.orders)
+
+
+@dataclass
+class Preview:
+    inputs: list[PreviewInput] = field(default_factory=list)
+
+    @property
+    def orders(self) -> list[PreviewOrder]:
+        return [order for item in self.inputs for order in item.orders]
+
+    @property
+    def targets(self) -> list[tuple[str, str]]:
+        """(input value, order ref) per order to run, ("value", "") for inputs not found."""
+        rows: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for item in self.inputs:
+            if not item.orders:
+                rows.append((item.input_value, ""))
+            for order in item.orders:
+                if order.order_ref not in seen:
+                    seen.add(order.order_ref)
+                    rows.append((item.input_value, order.order_ref))
+        return rows
+
+    @property
+    def counts(self) -> dict[str, int]:
+        orders = self.orders
+        return {
+            "inputs": len(self.inputs),
+            "not_found": sum(1 for item in self.inputs if not item.found and not item.error),
+            "errors": sum(1 for item in self.inputs if item.error)
+            + sum(1 for order in orders if order.error),
+            "orders": len(orders),
+            "skipped": sum(1 for order in orders if order.skipped),
+            "changing": sum(1 for order in orders if order.plan and not order.plan.skipped),
+        }
+
+
+def _preview_input(
+    value: str,
+    gate: RateLimitGate,
+    set_pairs: Mapping[str, ExtValue],
+    remove_keys: Sequence[str],
+) -> PreviewInput:
+    found = lookup_one(value, gate, max_matches=MAX_MATCHES)
+    if found.error:
+        return PreviewInput(value, error=found.error)
+    orders = []
+    for order in found.orders:
+        reference_id = order.reference_id or ""
+        try:
+            current = call_with_backoff(
+                lambda ref=order.ref: extension_pairs(ORDER_EXTENSION, ref), gate
+            )
+        except CdpError as exc:
+            orders.append(PreviewOrder(order.ref, reference_id, error=exc.message))
+            continue
+        plan = plan_order(current, set_pairs, remove_keys)
+        orders.append(PreviewOrder(order.ref, reference_id, plan))
+    return PreviewInput(value, tuple(orders))
+
+
+def bulk_preview(
+    *, inputs: Sequence[str], set_pairs: Mapping[str, ExtValue], remove_keys: Sequence[str]
+) -> Preview:
+    """Look every input up in CDP (a few at once) and say what would change, order by order.
+
+    Only CDP is read here, never the database, so the threads need no connection of their own.
+    """
+    results = parallel_map(
+        lambda value, gate: _preview_input(value, gate, set_pairs, remove_keys), list(inputs)
+    )
+    return Preview(results)
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """What the user confirmed after the preview: the target and the orders to run it on."""
+
+    set_pairs: dict[str, ExtValue]
+    remove_keys: list[str]
+    targets: list[tuple[str, str]]
+
+
+def bulk_plan_sign(
+    *, preview: Preview, set_pairs: Mapping[str, ExtValue], remove_keys: Sequence[str]
+) -> str:
+    """The previewed plan as a signed token for the run form."""
+    plan: dict[str, Any] = {
+        "set": dict(set_pairs),
+        "remove": list(remove_keys),
+        "targets": preview.targets,
+    }
+    return signing.dumps(plan, salt=PLAN_SALT, compress=True)
+
+
+def bulk_plan_load(token: str) -> BulkPlan:
+    """The plan a token carries; `signing.BadSignature` if it expired or was altered."""
+    plan = signing.loads(token, salt=PLAN_SALT, max_age=PLAN_MAX_AGE_S)
+    return BulkPlan(
+        set_pairs=plan["set"],
+        remove_keys=plan["remove"],
+        targets=[(input_value, order_ref) for input_value, order_ref in plan["targets"]],
+    )
