@@ -18,16 +18,41 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 ORDER_STATUSES = [
-    "BROWSED", "CANCELLED", "CONFIRMED", "DECLINED", "PARTIALY_CONFIRMED", "PARTIALY_REFUNDED",
-    "PAYMENT_PENDING", "PENDING", "PURCHASED", "REFUNDED", "RESERVED", "SEARCHED", "UNKNOWN",
+    "BROWSED",
+    "CANCELLED",
+    "CONFIRMED",
+    "DECLINED",
+    "PARTIALY_CONFIRMED",
+    "PARTIALY_REFUNDED",
+    "PAYMENT_PENDING",
+    "PENDING",
+    "PURCHASED",
+    "REFUNDED",
+    "RESERVED",
+    "SEARCHED",
+    "UNKNOWN",
 ]
 CHANNELS = [
-    "WEB", "MOBILE_WEB", "MOBILE_APP", "CALL_CENTER", "AIRPORT_KIOSK", "BRANCH", "KIOSK",
-    "OFFLINE", "GDS", "OTA", "OTHER",
+    "WEB",
+    "MOBILE_WEB",
+    "MOBILE_APP",
+    "CALL_CENTER",
+    "AIRPORT_KIOSK",
+    "BRANCH",
+    "KIOSK",
+    "OFFLINE",
+    "GDS",
+    "OTA",
+    "OTHER",
 ]
 GENDERS = ["male", "female", "unknown"]
 RESERVED_ITEM_TYPES = {
-    "FLIGHT", "HOTEL", "MORTGAGE", "MORTGAGE_APPLICATION", "LOAN_APPLICATION", "PERSONAL_LOAN",
+    "FLIGHT",
+    "HOTEL",
+    "MORTGAGE",
+    "MORTGAGE_APPLICATION",
+    "LOAN_APPLICATION",
+    "PERSONAL_LOAN",
     "RAIL",
 }
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -176,9 +201,7 @@ class OrderItemForm(CdpForm):
     originalPrice = forms.DecimalField(
         label="Original price", max_digits=14, decimal_places=4, required=False
     )
-    originalCurrencyCode = forms.CharField(
-        label="Original currency", max_length=3, required=False
-    )
+    originalCurrencyCode = forms.CharField(label="Original currency", max_length=3, required=False)
     vendor = forms.CharField(max_length=128, required=False)
     language = forms.CharField(max_length=2, required=False, help_text="2 letters, e.g. EN.")
     channel = forms.ChoiceField(choices=choices(CHANNELS), required=False)
@@ -274,7 +297,9 @@ def initial_from_record(record: Any, form_class: type[CdpForm]) -> dict[str, Any
             value = [f"{i.provider}: {i.id}" for i in value or ()]
         elif isinstance(field, forms.DateField) and not isinstance(field, forms.DateTimeField):
             value = timezone.localtime(value).date() if value else None
-        initial[name] = value if value is not None else ("" if not isinstance(field, LinesField) else [])
+        initial[name] = (
+            value if value is not None else ("" if not isinstance(field, LinesField) else [])
+        )
     return initial
 
 
@@ -296,7 +321,9 @@ class SearchForm(forms.Form):
     def clean_guestRef(self) -> str:
         value = self.cleaned_data["guestRef"].strip().lower()
         if value and not UUID_RE.match(value):
-            raise ValidationError("A guest ref is a UUID, e.g. 3b5cb55e-c616-424a-991c-a241d0024896.")
+            raise ValidationError(
+                "A guest ref is a UUID, e.g. 3b5cb55e-c616-424a-991c-a241d0024896."
+            )
         return value
 
     def clean(self) -> dict[str, Any]:
@@ -341,6 +368,4 @@ class LookupForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(
-        label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    text = forms.CharField(label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))

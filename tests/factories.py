@@ -28,21 +28,35 @@ def seed_full_order(sandbox: SandboxServer, **fields: Any) -> dict[str, Any]:
     order = seed_order(sandbox, **fields)
     item = sandbox.state.create_item(
         order["ref"],
-        {"name": "DUB-LHR Flight", "type": "Flight Item", "status": "CONFIRMED", "price": 100,
-         "currencyCode": "EUR", "quantity": 1},
+        {
+            "name": "DUB-LHR Flight",
+            "type": "Flight Item",
+            "status": "CONFIRMED",
+            "price": 100,
+            "currencyCode": "EUR",
+            "quantity": 1,
+        },
     )
     contact = sandbox.state.create_contact(
         order["ref"],
-        {"firstName": "Jane", "lastName": "Doe", "emails": ["jane@example.com"],
-         "identifiers": [{"provider": "ProfileSystem", "id": "JD-1"}]},
+        {
+            "firstName": "Jane",
+            "lastName": "Doe",
+            "emails": ["jane@example.com"],
+            "identifiers": [{"provider": "ProfileSystem", "id": "JD-1"}],
+        },
     )
     consumer = sandbox.state.create_consumer(
         order["ref"],
-        {"firstName": "Jane", "lastName": "Doe",
-         "orderItems": {"items": [{"href": item["href"]}]}},
+        {"firstName": "Jane", "lastName": "Doe", "orderItems": {"items": [{"href": item["href"]}]}},
     )
     extension = sandbox.state.put_order_extension(
         order["ref"], {"loyaltyTier": 2, "firstTimeOrder": True, "storeLocation": "London"}
     )
-    return {"order": order, "item": item, "contact": contact, "consumer": consumer,
-            "extension": extension}
+    return {
+        "order": order,
+        "item": item,
+        "contact": contact,
+        "consumer": consumer,
+        "extension": extension,
+    }

@@ -8,16 +8,20 @@ lose the record of it.
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from orders.audit import append_entry
 from orders.cdp import CdpError
@@ -26,6 +30,7 @@ from orders.models import AuditEntry
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 Actor = AbstractBaseUser | AnonymousUser | None
 
 
@@ -136,7 +141,9 @@ def audited_call(
             reverts=change.reverts,
         )
     except DatabaseError as exc:
-        logger.error("Audit intent not written; %s %s not sent to CDP", change.method, change.cdp_path)
+        logger.error(
+            "Audit intent not written; %s %s not sent to CDP", change.method, change.cdp_path
+        )
         raise AuditUnavailable() from exc
 
     def record_outcome(**fields: Any) -> None:
@@ -171,3 +178,70 @@ def audited_call(
         after=after(result),
     )
     return Audited(result, intent)
+
+
+# The first key of cdpadmin's two-key advisory locks (a key space apart from one-key locks).
+LOCK_NAMESPACE = 0xCD9
+
+
+class ResourceBusy(ServiceError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone else is saving this right now, so nothing was sent to CDP. "
+            "Reload the page in a moment to see their change, then try again."
+        )
+
+
+@contextmanager
+def resource_lock(resource: str) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock on `resource` (e.g. "order:<ref>") for the block.
+
+    The services re-read a resource, compare it with what the user saw, then write. Two
+    requests doing that at once can both pass the comparison before either writes, and the
+    second silently overwrites the first. The lock makes read-check-write one step for every
+    web process and worker sharing the database. Waits at most about three CDP timeouts
+    (the longest a holder can take), then raises `ResourceBusy`. Without PostgreSQL (trial
+    mode on SQLite, one process) it does nothing.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    deadline = time.monotonic() + max(10.0, 3 * settings.CDP_TIMEOUT)
+    try:
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, hashtext(%s))", [LOCK_NAMESPACE, resource]
+                )
+                if cursor.fetchone()[0]:
+                    break
+                if time.monotonic() > deadline:
+                    raise ResourceBusy()
+                time.sleep(0.05)
+    except DatabaseError as exc:
+        raise AuditUnavailable() from exc
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, hashtext(%s))", [LOCK_NAMESPACE, resource]
+                )
+        except DatabaseError:
+            # A broken connection ends its session, and PostgreSQL releases the lock with it.
+            logger.exception("Advisory lock on %s not released", resource)
+
+
+def serialised(key_of: Callable[..., str]) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Run a service under `resource_lock(key_of(*args, **kwargs))`."""
+
+    def decorate(service: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(service)
+        def locked(*args: P.args, **kwargs: P.kwargs) -> T:
+            with resource_lock(key_of(*args, **kwargs)):
+                return service(*args, **kwargs)
+
+        return locked
+
+    return decorate

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from orders.cdp import CdpNotFound, get_client
 from orders.models import AuditEntry
-from orders.services.audited import Actor, Audited, Change, ServiceError, audited_call
+from orders.services.audited import Actor, Audited, Change, ServiceError, audited_call, serialised
 
 ExtValue = str | bool | int | float
 
@@ -105,6 +105,11 @@ def _check_expected(
             raise KeyConflict(key, yours.get(key), now)
 
 
+def _lock_key(scope: ExtensionScope, **kwargs: Any) -> str:
+    return f"{scope.name}:{kwargs['parent_ref']}"
+
+
+@serialised(_lock_key)
 def extension_set_pairs(
     scope: ExtensionScope,
     *,
@@ -146,6 +151,7 @@ def extension_set_pairs(
     )
 
 
+@serialised(_lock_key)
 def extension_delete_keys(
     scope: ExtensionScope,
     *,
@@ -187,6 +193,7 @@ def extension_delete_keys(
     )
 
 
+@serialised(_lock_key)
 def extension_replace(
     scope: ExtensionScope,
     *,

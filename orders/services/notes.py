@@ -38,6 +38,9 @@ def note_replace(*, author: AbstractBaseUser, note: OrderNote, text: str) -> Ord
                 "This note was changed since you opened it. Reload to see its current text."
             )
         return OrderNote.objects.create(
-            order_ref=latest.order_ref, note_id=latest.note_id, author=author, text=text,
+            order_ref=latest.order_ref,
+            note_id=latest.note_id,
+            author=author,
+            text=text,
             replaces=latest,
         )

@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from orders.cdp import get_client
 from orders.models import AuditEntry
-from orders.services.audited import Actor, Audited, Change, ServiceError, audited_call, to_cdp_json
+from orders.services.audited import (
+    Actor,
+    Audited,
+    Change,
+    ServiceError,
+    audited_call,
+    serialised,
+    to_cdp_json,
+)
 
 
 @dataclass(frozen=True)
@@ -35,15 +43,24 @@ class ResourceKind:
 
 ORDER = ResourceKind("order", "order", "order", "/v2.1/orders/{ref}", "/v2.1/orders")
 ORDER_ITEM = ResourceKind(
-    "order_item", "order item", "order_item", "/v2.1/orderItems/{ref}",
+    "order_item",
+    "order item",
+    "order_item",
+    "/v2.1/orderItems/{ref}",
     "/v2.1/orders/{parent}/orderItems",
 )
 CONTACT = ResourceKind(
-    "contact", "contact", "order_contact", "/v2.1/orderContacts/{ref}",
+    "contact",
+    "contact",
+    "order_contact",
+    "/v2.1/orderContacts/{ref}",
     "/v2.1/orders/{parent}/contacts",
 )
 CONSUMER = ResourceKind(
-    "consumer", "consumer", "order_consumer", "/v2.1/orderConsumers/{ref}",
+    "consumer",
+    "consumer",
+    "order_consumer",
+    "/v2.1/orderConsumers/{ref}",
     "/v2.1/orders/{parent}/consumers",
 )
 KINDS = {kind.name: kind for kind in (ORDER, ORDER_ITEM, CONTACT, CONSUMER)}
@@ -126,6 +143,11 @@ def resource_create(
     )
 
 
+def _lock_key(kind: ResourceKind, **kwargs: Any) -> str:
+    return f"{kind.name}:{kwargs['ref']}"
+
+
+@serialised(_lock_key)
 def resource_update(
     kind: ResourceKind,
     *,
@@ -170,6 +192,7 @@ def resource_update(
     )
 
 
+@serialised(_lock_key)
 def resource_delete(
     kind: ResourceKind,
     *,

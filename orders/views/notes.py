@@ -33,9 +33,7 @@ def note_create(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
 @login_required
 @permission_required("orders.add_ordernote", raise_exception=True)
 def note_edit(request: HtmxHttpRequest, order_ref: str, note_pk: int) -> HttpResponse:
-    note = get_object_or_404(
-        OrderNote, pk=note_pk, order_ref=order_ref, replaced_by__isnull=True
-    )
+    note = get_object_or_404(OrderNote, pk=note_pk, order_ref=order_ref, replaced_by__isnull=True)
     if note.author_id != request.user.pk:
         raise PermissionDenied("Only the author of a note can change its text.")
     form = NoteForm(request.POST or None, initial={"text": note.text})

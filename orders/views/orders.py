@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
@@ -17,7 +18,6 @@ from orders.cdp import CdpError, CdpNotFound, CdpValidationError, get_client
 from orders.forms import (
     ConsumerForm,
     ContactForm,
-    NoteForm,
     OrderForm,
     OrderItemForm,
     initial_from_record,
@@ -54,6 +54,23 @@ def load_record(kind: ResourceKind, ref: str) -> Any:
         raise not_found(kind, ref) from exc
 
 
+def load_for_form(kind: ResourceKind, ref: str) -> tuple[Any, str]:
+    """The record and "", or None and why CDP could not give it (a 404 stays the 404 page)."""
+    try:
+        return load_record(kind, ref), ""
+    except CdpError as exc:
+        return None, exc.message
+
+
+def refuse(request: HtmxHttpRequest, form: Any, message: str) -> None:
+    """Say why nothing was sent, keeping whatever the user typed in a bound form."""
+    if form.is_bound:
+        form.is_valid()
+        form.add_error(None, message)
+    else:
+        messages.error(request, message)
+
+
 def audit_link(entry: Any) -> str:
     try:
         return reverse("audit-detail", args=[entry.pk])
@@ -64,7 +81,9 @@ def audit_link(entry: Any) -> str:
 def confirm(request: HtmxHttpRequest, text: str, audited: Audited[Any]) -> None:
     url = audit_link(audited.entry)
     if url:
-        messages.success(request, format_html('{} <a href="{}">See the audit entry</a>.', text, url))
+        messages.success(
+            request, format_html('{} <a href="{}">See the audit entry</a>.', text, url)
+        )
     else:
         messages.success(request, text)
 
@@ -101,16 +120,16 @@ def order_url(order_ref: str) -> str:
 @require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("orders.change_orders", raise_exception=True)
-def resource_create_view(
-    request: HtmxHttpRequest, kind: str, order_ref: str = ""
-) -> HttpResponse:
+def resource_create_view(request: HtmxHttpRequest, kind: str, order_ref: str = "") -> HttpResponse:
     resource = KINDS[kind]
-    initial = {}
+    initial, load_error = {}, ""
     if order_ref:
-        order = load_record(ORDER, order_ref)
-        initial = {"currencyCode": order.currency_code}
+        order, load_error = load_for_form(ORDER, order_ref)
+        initial = {"currencyCode": order.currency_code} if order is not None else {}
     form = FORMS[kind](request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if load_error:
+        refuse(request, form, load_error)
+    elif request.method == "POST" and form.is_valid():
         audited = attempt(
             form,
             lambda: resource_create(
@@ -134,13 +153,14 @@ def resource_edit_view(
     request: HtmxHttpRequest, kind: str, order_ref: str, ref: str = ""
 ) -> HttpResponse:
     resource, ref = KINDS[kind], ref or order_ref
-    record = load_record(resource, ref)
+    record, load_error = load_for_form(resource, ref)
     form_class = FORMS[kind]
-    form = form_class(
-        request.POST or None, initial=initial_from_record(record, form_class), editing=True
-    )
+    initial = initial_from_record(record, form_class) if record is not None else {}
+    form = form_class(request.POST or None, initial=initial, editing=True)
     conflict = None
-    if request.method == "POST" and form.is_valid():
+    if load_error:
+        refuse(request, form, load_error)
+    elif request.method == "POST" and form.is_valid():
         replace = "_replace" in request.POST
         changes = form.cdp_body() if replace else form.cdp_changes()
         if not changes:
@@ -149,8 +169,13 @@ def resource_edit_view(
         outcome = attempt(
             form,
             lambda: resource_update(
-                resource, actor=request.user, ref=ref, changes=changes, replace=replace,
-                expected_modified_at=form.cleaned_data["modifiedAt"], order_ref=order_ref,
+                resource,
+                actor=request.user,
+                ref=ref,
+                changes=changes,
+                replace=replace,
+                expected_modified_at=form.cleaned_data["modifiedAt"],
+                order_ref=order_ref,
             ),
         )
         if isinstance(outcome, Audited):
@@ -162,8 +187,13 @@ def resource_edit_view(
         request,
         "orders/resource_form.html",
         {
-            "title": f"Edit {resource.label}", "form": form, "kind": resource, "record": record,
-            "order_ref": order_ref, "conflict": conflict, "editing": True,
+            "title": f"Edit {resource.label}",
+            "form": form,
+            "kind": resource,
+            "record": record,
+            "order_ref": order_ref,
+            "conflict": conflict,
+            "editing": True,
         },
     )
 
@@ -201,11 +231,15 @@ def resource_delete_view(
     request: HtmxHttpRequest, kind: str, order_ref: str, ref: str = ""
 ) -> HttpResponse:
     resource, ref = KINDS[kind], ref or order_ref
-    record = load_record(resource, ref)
-    form = NoteForm()  # only carries errors for the confirmation page
-    if request.method == "POST":
+    record, load_error = load_for_form(resource, ref)
+    form = forms.Form({})  # an empty bound form: it only carries the confirmation's errors
+    form.is_valid()
+    if load_error:
+        refuse(request, form, load_error)
+    elif request.method == "POST":
         audited = attempt(
-            form, lambda: resource_delete(resource, actor=request.user, ref=ref, order_ref=order_ref)
+            form,
+            lambda: resource_delete(resource, actor=request.user, ref=ref, order_ref=order_ref),
         )
         if isinstance(audited, Audited):
             confirm(request, f"The {resource.label} was deleted.", audited)
@@ -216,8 +250,11 @@ def resource_delete_view(
         request,
         "orders/resource_delete.html",
         {
-            "title": f"Delete {resource.label}", "kind": resource, "record": record,
-            "order_ref": order_ref, "consequence": DELETE_CONSEQUENCES[kind],
+            "title": f"Delete {resource.label}",
+            "kind": resource,
+            "record": record,
+            "order_ref": order_ref,
+            "consequence": DELETE_CONSEQUENCES[kind],
             "errors": form.non_field_errors(),
         },
     )

@@ -29,13 +29,22 @@ def measure_audit_write_overhead(runs: int = 200) -> dict[str, float]:
     for n in range(runs):
         started = time.perf_counter()
         intent = append_entry(
-            action="orders.order.patch", phase="intent", resource_type="order",
-            resource_ref=f"00000000-0000-4000-8000-{n:012d}", method="PATCH",
-            request_payload=payload, before=payload,
+            action="orders.order.patch",
+            phase="intent",
+            resource_type="order",
+            resource_ref=f"00000000-0000-4000-8000-{n:012d}",
+            method="PATCH",
+            request_payload=payload,
+            before=payload,
         )
         append_entry(
-            action="orders.order.patch", phase="outcome", resource_type="order",
-            resource_ref=intent.resource_ref, intent=intent, outcome="success", cdp_status=200,
+            action="orders.order.patch",
+            phase="outcome",
+            resource_type="order",
+            resource_ref=intent.resource_ref,
+            intent=intent,
+            outcome="success",
+            cdp_status=200,
             after=payload,
         )
         timings.append((time.perf_counter() - started) * 1000)
@@ -83,11 +92,13 @@ def main() -> int:
         rate_limit_per_s=float(os.environ.get("BENCH_RATE_LIMIT", "50")),
         latency_ms=100,
     )
-    emit({
-        "bulk_throughput_vs_rate_limit": bulk["bulk_throughput_vs_rate_limit"],
-        "bulk_request_throughput_vs_rate_limit": bulk["request_throughput_vs_rate_limit"],
-        "bulk_orders_per_s": bulk["orders_per_s"],
-    })
+    emit(
+        {
+            "bulk_throughput_vs_rate_limit": bulk["bulk_throughput_vs_rate_limit"],
+            "bulk_request_throughput_vs_rate_limit": bulk["request_throughput_vs_rate_limit"],
+            "bulk_orders_per_s": bulk["orders_per_s"],
+        }
+    )
 
     from tests.bench.audit import measure_audit
 

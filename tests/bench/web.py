@@ -92,13 +92,24 @@ def web_stack(database_url: str) -> Iterator[Stack]:
     }
     manage = [sys.executable, "manage.py"]
     gunicorn = [
-        sys.executable, "-m", "gunicorn", "cdpadmin.wsgi", "--bind", f"127.0.0.1:{app_port}",
-        "--workers", "3", "--threads", "8", "--worker-class", "gthread",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "cdpadmin.wsgi",
+        "--bind",
+        f"127.0.0.1:{app_port}",
+        "--workers",
+        "3",
+        "--threads",
+        "8",
+        "--worker-class",
+        "gthread",
     ]
     with (
         process(
             [*manage, "cdp_sandbox", "--port", str(sandbox_port), "--orders", "20"],
-            env, f"{sandbox_url}/__sandbox__/health",
+            env,
+            f"{sandbox_url}/__sandbox__/health",
         ),
         process(gunicorn, env, f"http://127.0.0.1:{app_port}/accounts/login/"),
     ):

@@ -45,7 +45,9 @@ def test_search_by_guest_ref_opens_the_guests_order(
     expect(page.locator("h1")).to_have_text("Order GUEST-1")
 
 
-def test_paste_many_lookup(page_as: Callable[[User], Page], sandbox: SandboxServer, cs_user: User) -> None:
+def test_paste_many_lookup(
+    page_as: Callable[[User], Page], sandbox: SandboxServer, cs_user: User
+) -> None:
     seed_order(sandbox, referenceId="AAA111")
     page = page_as(cs_user)
     page.goto("/orders/lookup/")
@@ -69,12 +71,14 @@ def test_edit_the_price_and_see_it_on_the_page_and_in_the_history(
     page.click("input[value='Save changes']")
 
     expect(page.locator(".messagelist")).to_contain_text("The order was changed.")
-    expect(page.locator("#order-price")).to_have_text("99.9 EUR")
+    expect(page.locator("#order-price")).to_have_text("99.90 EUR")
     expect(page.locator("#timeline")).to_contain_text("orders.order.patch")
     expect(page.locator("#timeline")).to_contain_text("Success")
 
 
-def test_add_an_item(page_as: Callable[[User], Page], sandbox: SandboxServer, cs_user: User) -> None:
+def test_add_an_item(
+    page_as: Callable[[User], Page], sandbox: SandboxServer, cs_user: User
+) -> None:
     order = seed_order(sandbox)
     page = page_as(cs_user)
     page.goto(f"/orders/{order['ref']}/")
@@ -89,7 +93,9 @@ def test_add_an_item(page_as: Callable[[User], Page], sandbox: SandboxServer, cs
     expect(page.locator("#order-items")).to_contain_text("Extra bag")
 
 
-def test_edit_a_contact(page_as: Callable[[User], Page], sandbox: SandboxServer, cs_user: User) -> None:
+def test_edit_a_contact(
+    page_as: Callable[[User], Page], sandbox: SandboxServer, cs_user: User
+) -> None:
     seeded = seed_full_order(sandbox)
     page = page_as(cs_user)
     page.goto(f"/orders/{seeded['order']['ref']}/")
@@ -101,7 +107,9 @@ def test_edit_a_contact(page_as: Callable[[User], Page], sandbox: SandboxServer,
     expect(page.locator("#order-contacts")).to_contain_text("+353 1 234 5678")
 
 
-def test_delete_a_consumer(page_as: Callable[[User], Page], sandbox: SandboxServer, cs_user: User) -> None:
+def test_delete_a_consumer(
+    page_as: Callable[[User], Page], sandbox: SandboxServer, cs_user: User
+) -> None:
     seeded = seed_full_order(sandbox)
     page = page_as(cs_user)
     page.goto(f"/orders/{seeded['order']['ref']}/")

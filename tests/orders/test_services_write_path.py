@@ -70,7 +70,9 @@ def test_no_request_reaches_cdp_when_the_audit_database_is_unreachable(
     try:
         with pytest.raises(AuditUnavailable, match="nothing was sent to CDP"):
             order_update(
-                actor=cs_user, order_ref=order["ref"], changes={"price": 1},
+                actor=cs_user,
+                order_ref=order["ref"],
+                changes={"price": 1},
                 expected_modified_at=None,
             )
     finally:
@@ -89,29 +91,79 @@ def test_every_service_write_is_preceded_by_its_intent_row(
     sandbox.clear_log()
     user = {"actor": cs_user}
 
-    new = resource_create(ORDER, **user, body={"referenceId": "X-1", "orderedAt":
-                          "2026-02-02T10:00:00Z", "currencyCode": "EUR", "price": 3}).value
+    new = resource_create(
+        ORDER,
+        **user,
+        body={
+            "referenceId": "X-1",
+            "orderedAt": "2026-02-02T10:00:00Z",
+            "currencyCode": "EUR",
+            "price": 3,
+        },
+    ).value
     resource_update(ORDER, **user, ref=new.ref, changes={"price": 4}, expected_modified_at=None)
-    resource_update(ORDER, **user, ref=new.ref, replace=True, expected_modified_at=None,
-                    changes={"referenceId": "X-1", "orderedAt": "2026-02-02T10:00:00Z",
-                             "currencyCode": "EUR", "price": 5})
-    item = resource_create(ORDER_ITEM, **user, order_ref=order_ref, body={
-        "name": "Seat", "type": "SEAT", "status": "CONFIRMED", "price": 9, "currencyCode": "EUR"
-    }).value
-    resource_update(ORDER_ITEM, **user, ref=item.ref, changes={"price": 10},
-                    expected_modified_at=None)
-    resource_update(CONTACT, **user, ref=seeded["contact"]["ref"], changes={"city": "Cork"},
-                    expected_modified_at=None)
-    resource_update(CONSUMER, **user, ref=seeded["consumer"]["ref"], changes={"title": "Dr"},
-                    expected_modified_at=None)
-    extension_set_pairs(ORDER_EXTENSION, **user, parent_ref=order_ref, order_ref=order_ref,
-                        pairs={"loyaltyTier": 3})
-    extension_delete_keys(ORDER_EXTENSION, **user, parent_ref=order_ref, order_ref=order_ref,
-                          keys=["storeLocation"])
-    extension_set_pairs(ORDER_ITEM_EXTENSION, **user, parent_ref=item_ref, order_ref=order_ref,
-                        pairs={"seatRow": 12})
-    extension_replace(ORDER_ITEM_EXTENSION, **user, parent_ref=item_ref, order_ref=order_ref,
-                      pairs={"seatRow": 14})
+    resource_update(
+        ORDER,
+        **user,
+        ref=new.ref,
+        replace=True,
+        expected_modified_at=None,
+        changes={
+            "referenceId": "X-1",
+            "orderedAt": "2026-02-02T10:00:00Z",
+            "currencyCode": "EUR",
+            "price": 5,
+        },
+    )
+    item = resource_create(
+        ORDER_ITEM,
+        **user,
+        order_ref=order_ref,
+        body={
+            "name": "Seat",
+            "type": "SEAT",
+            "status": "CONFIRMED",
+            "price": 9,
+            "currencyCode": "EUR",
+        },
+    ).value
+    resource_update(
+        ORDER_ITEM, **user, ref=item.ref, changes={"price": 10}, expected_modified_at=None
+    )
+    resource_update(
+        CONTACT,
+        **user,
+        ref=seeded["contact"]["ref"],
+        changes={"city": "Cork"},
+        expected_modified_at=None,
+    )
+    resource_update(
+        CONSUMER,
+        **user,
+        ref=seeded["consumer"]["ref"],
+        changes={"title": "Dr"},
+        expected_modified_at=None,
+    )
+    extension_set_pairs(
+        ORDER_EXTENSION, **user, parent_ref=order_ref, order_ref=order_ref, pairs={"loyaltyTier": 3}
+    )
+    extension_delete_keys(
+        ORDER_EXTENSION, **user, parent_ref=order_ref, order_ref=order_ref, keys=["storeLocation"]
+    )
+    extension_set_pairs(
+        ORDER_ITEM_EXTENSION,
+        **user,
+        parent_ref=item_ref,
+        order_ref=order_ref,
+        pairs={"seatRow": 12},
+    )
+    extension_replace(
+        ORDER_ITEM_EXTENSION,
+        **user,
+        parent_ref=item_ref,
+        order_ref=order_ref,
+        pairs={"seatRow": 14},
+    )
     resource_delete(ORDER_ITEM, **user, ref=item.ref, order_ref=order_ref)
     resource_delete(CONSUMER, **user, ref=seeded["consumer"]["ref"], order_ref=order_ref)
     resource_delete(CONTACT, **user, ref=seeded["contact"]["ref"], order_ref=order_ref)
@@ -153,9 +205,13 @@ def test_services_reach_mutating_client_methods_only_inside_audited_calls() -> N
         tree = ast.parse(path.read_text())
         for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
             source = ast.unparse(function)
-            fetches_writer = re.search(
-                r"_client_call\([^)]*, '(create|replace|patch|delete|delete_fields)'\)", source
-            ) or "'patch' if" in source or "'replace' if" in source
+            fetches_writer = (
+                re.search(
+                    r"_client_call\([^)]*, '(create|replace|patch|delete|delete_fields)'\)", source
+                )
+                or "'patch' if" in source
+                or "'replace' if" in source
+            )
             if fetches_writer:
                 checked += 1
                 assert "audited_call(" in source, f"{path.name}:{function.name}"

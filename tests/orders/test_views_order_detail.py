@@ -22,7 +22,7 @@ def test_order_page_shows_order_items_contacts_consumers_and_extension(
     text = response.content.decode()
     assert response.status_code == 200
     assert "Order PAGE-1" in text
-    assert "99.5 EUR" in text
+    assert "99.50 EUR" in text
     assert "DUB-LHR Flight" in text
     assert f"/orders/?guestRef={guest_ref}" in text
     assert "jane@example.com" in text
@@ -31,14 +31,22 @@ def test_order_page_shows_order_items_contacts_consumers_and_extension(
 
 @pytest.mark.parametrize("item_count", [1, 6])
 def test_order_page_makes_the_same_cdp_calls_whatever_the_item_count(
-    cs_client: Client, sandbox: SandboxServer, item_count: int, django_assert_max_num_queries: object
+    cs_client: Client,
+    sandbox: SandboxServer,
+    item_count: int,
+    django_assert_max_num_queries: object,
 ) -> None:
     seeded = seed_full_order(sandbox)
     for n in range(item_count - 1):
         sandbox.state.create_item(
             seeded["order"]["ref"],
-            {"name": f"Bag {n}", "type": "BAG", "status": "CONFIRMED", "price": 10,
-             "currencyCode": "EUR"},
+            {
+                "name": f"Bag {n}",
+                "type": "BAG",
+                "status": "CONFIRMED",
+                "price": 10,
+                "currencyCode": "EUR",
+            },
         )
     sandbox.clear_log()
 
@@ -67,7 +75,9 @@ def test_a_failed_section_shows_its_own_error_and_the_rest_renders(
     cs_client: Client, sandbox: SandboxServer
 ) -> None:
     seeded = seed_full_order(sandbox)
-    sandbox.inject(status=500, times=10, path_prefix="/v2.1/orders/" + seeded["order"]["ref"] + "/contacts")
+    sandbox.inject(
+        status=500, times=10, path_prefix="/v2.1/orders/" + seeded["order"]["ref"] + "/contacts"
+    )
 
     response = cs_client.get(f"/orders/{seeded['order']['ref']}/")
 
@@ -85,7 +95,9 @@ def test_unknown_order_is_a_clear_404(cs_client: Client, sandbox: SandboxServer)
     response = cs_client.get(f"/orders/{ref}/")
 
     assert response.status_code == 404
-    assert f"Order “{ref}” doesn’t exist in CDP. Perhaps it was deleted?" in response.content.decode()
+    assert (
+        f"Order “{ref}” doesn’t exist in CDP. Perhaps it was deleted?" in response.content.decode()
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,7 +119,9 @@ def test_invalid_refs_in_the_url_are_404_without_calling_cdp(
     assert sandbox.request_log == []
 
 
-def test_order_page_says_when_cdp_times_out(cs_client: Client, sandbox: SandboxServer, settings: object) -> None:
+def test_order_page_says_when_cdp_times_out(
+    cs_client: Client, sandbox: SandboxServer, settings: object
+) -> None:
     from orders.cdp.client import reset_client
 
     seeded = seed_full_order(sandbox)

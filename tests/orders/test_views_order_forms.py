@@ -46,7 +46,9 @@ def test_editing_the_price_sends_a_patch_of_the_price_and_the_required_fields(
     order = seed_order(sandbox)
     sandbox.clear_log()
 
-    response = cs_client.post(f"/orders/{order['ref']}/edit/", order_form_data(order, price="135.50"))
+    response = cs_client.post(
+        f"/orders/{order['ref']}/edit/", order_form_data(order, price="135.50")
+    )
 
     assert response.status_code == 302
     [patch] = writes(sandbox)
@@ -55,7 +57,7 @@ def test_editing_the_price_sends_a_patch_of_the_price_and_the_required_fields(
     assert instant(body.pop("orderedAt")) == instant(order["orderedAt"])
     assert body == {"price": 135.5, "referenceId": order["referenceId"], "currencyCode": "EUR"}
     page = cs_client.get(f"/orders/{order['ref']}/").content.decode()
-    assert "135.5 EUR" in page
+    assert "135.50 EUR" in page
     assert "The order was changed." in page
 
 
@@ -76,7 +78,9 @@ def test_an_edit_is_audited_with_before_and_after(
     assert outcome.intent_id == intent.pk
 
 
-def test_an_invalid_form_keeps_what_the_user_typed(cs_client: Client, sandbox: SandboxServer) -> None:
+def test_an_invalid_form_keeps_what_the_user_typed(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
     order = seed_order(sandbox)
     sandbox.clear_log()
 
@@ -93,12 +97,22 @@ def test_an_invalid_form_keeps_what_the_user_typed(cs_client: Client, sandbox: S
     assert writes(sandbox) == []
 
 
-def test_a_cdp_field_error_is_shown_on_that_field(cs_client: Client, sandbox: SandboxServer) -> None:
+def test_a_cdp_field_error_is_shown_on_that_field(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
     order = seed_order(sandbox)
     sandbox.inject(
-        status=400, times=1, method="PATCH",
-        body=json.dumps({"status": 400, "code": 400, "message": "pointOfSale: is not known.",
-                         "developerMessage": "pointOfSale: is not known."}),
+        status=400,
+        times=1,
+        method="PATCH",
+        body=json.dumps(
+            {
+                "status": 400,
+                "code": 400,
+                "message": "pointOfSale: is not known.",
+                "developerMessage": "pointOfSale: is not known.",
+            }
+        ),
     )
 
     response = cs_client.post(
@@ -147,7 +161,9 @@ def test_a_change_made_meanwhile_is_a_conflict_and_nothing_is_written(
     assert body["price"] == 7 and "status" not in body
 
 
-def test_reference_id_and_ordered_at_cannot_be_edited(cs_client: Client, sandbox: SandboxServer) -> None:
+def test_reference_id_and_ordered_at_cannot_be_edited(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
     order = seed_order(sandbox)
 
     cs_client.post(
@@ -163,8 +179,13 @@ def test_reference_id_and_ordered_at_cannot_be_edited(cs_client: Client, sandbox
 def test_creating_an_order_opens_its_page(cs_client: Client, sandbox: SandboxServer) -> None:
     response = cs_client.post(
         "/orders/new/",
-        {"referenceId": "NEW-1", "orderedAt": "2026-05-01T09:30", "currencyCode": "usd",
-         "price": "10.25", "status": "PARTIALY_CONFIRMED"},
+        {
+            "referenceId": "NEW-1",
+            "orderedAt": "2026-05-01T09:30",
+            "currencyCode": "usd",
+            "price": "10.25",
+            "status": "PARTIALY_CONFIRMED",
+        },
     )
 
     assert response.status_code == 302
@@ -177,8 +198,13 @@ def test_creating_an_order_opens_its_page(cs_client: Client, sandbox: SandboxSer
 
 def test_adding_an_item_refuses_reserved_types(cs_client: Client, sandbox: SandboxServer) -> None:
     order = seed_order(sandbox)
-    data = {"name": "Hotel night", "type": "hotel", "status": "CONFIRMED", "price": "80",
-            "currencyCode": "EUR"}
+    data = {
+        "name": "Hotel night",
+        "type": "hotel",
+        "status": "CONFIRMED",
+        "price": "80",
+        "currencyCode": "EUR",
+    }
 
     refused = cs_client.post(f"/orders/{order['ref']}/items/new/", data)
     accepted = cs_client.post(f"/orders/{order['ref']}/items/new/", {**data, "type": "Room"})
@@ -188,7 +214,9 @@ def test_adding_an_item_refuses_reserved_types(cs_client: Client, sandbox: Sandb
     assert [r.method for r in writes(sandbox)] == ["POST"]
 
 
-def test_editing_a_contact_patches_only_the_changed_list(cs_client: Client, sandbox: SandboxServer) -> None:
+def test_editing_a_contact_patches_only_the_changed_list(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
     seeded = seed_full_order(sandbox)
     contact = seeded["contact"]
     order_ref = seeded["order"]["ref"]
@@ -219,7 +247,9 @@ def test_date_of_birth_must_be_in_the_past(cs_client: Client, sandbox: SandboxSe
     assert writes(sandbox) == []
 
 
-def test_deleting_a_consumer_asks_first_then_deletes(cs_client: Client, sandbox: SandboxServer) -> None:
+def test_deleting_a_consumer_asks_first_then_deletes(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
     seeded = seed_full_order(sandbox)
     url = f"/orders/{seeded['order']['ref']}/consumers/{seeded['consumer']['ref']}/delete/"
 
@@ -237,7 +267,10 @@ def test_marketing_cannot_edit_orders(marketing_client: Client, sandbox: Sandbox
     order = seed_order(sandbox)
 
     assert marketing_client.get(f"/orders/{order['ref']}/edit/").status_code == 403
-    assert marketing_client.post(f"/orders/{order['ref']}/edit/", order_form_data(order)).status_code == 403
+    assert (
+        marketing_client.post(f"/orders/{order['ref']}/edit/", order_form_data(order)).status_code
+        == 403
+    )
     assert writes(sandbox) == []
 
 

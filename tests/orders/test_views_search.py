@@ -92,9 +92,7 @@ def test_lookup_reports_found_not_found_and_several(
     seed_order(sandbox, referenceId="TWICE", orderedAt="2026-01-01T10:00:00Z")
     seed_order(sandbox, referenceId="TWICE", orderedAt="2026-05-01T10:00:00Z")
 
-    response = cs_client.post(
-        "/orders/lookup/", {"values": f"ONE\nTWICE, MISSING\n{one['ref']}"}
-    )
+    response = cs_client.post("/orders/lookup/", {"values": f"ONE\nTWICE, MISSING\n{one['ref']}"})
 
     rows = response.content.decode()
     assert rows.count('class="lookup-found"') == 2

@@ -57,16 +57,30 @@ class Command(BaseCommand):
             if settings.CDP_SANDBOX:
                 sandbox = urlsplit(settings.CDP_BASE_URL)
                 host, port = sandbox.hostname or "127.0.0.1", sandbox.port or 8001
-                children.append(subprocess.Popen([
-                    *manage, "cdp_sandbox", "--host", host, "--port", str(port),
-                    "--orders", str(options["orders"]), "--seed", "1",
-                ]))
+                children.append(
+                    subprocess.Popen(
+                        [
+                            *manage,
+                            "cdp_sandbox",
+                            "--host",
+                            host,
+                            "--port",
+                            str(port),
+                            "--orders",
+                            str(options["orders"]),
+                            "--seed",
+                            "1",
+                        ]
+                    )
+                )
                 if not wait_for_port(host, port, 20):
                     raise CommandError(f"The CDP sandbox did not start on {host}:{port}.")
                 self.ensure_demo_login()
             children.append(subprocess.Popen([*manage, "db_worker"]))
             children.append(
-                subprocess.Popen([*manage, "runserver", f"127.0.0.1:{options['port']}", "--noreload"])
+                subprocess.Popen(
+                    [*manage, "runserver", f"127.0.0.1:{options['port']}", "--noreload"]
+                )
             )
             if not wait_for_port("127.0.0.1", options["port"], 30):
                 raise CommandError(f"The app did not start on port {options['port']}.")
