@@ -21,7 +21,7 @@ from orders.models import AuditEntry
 
 GENESIS_HASH = "0" * 64
 # Any fixed 64-bit number works; it only has to be the same for every writer.
-_CHAIN_LOCK_KEY = 0x0CD9_A0D1_7000_0001
+CHAIN_LOCK_KEY = 0x0CD9_A0D1_7000_0001
 
 HASHED_FIELDS = (
     "at",
@@ -65,7 +65,7 @@ def mask_secrets(value: Any) -> Any:
     return value
 
 
-def _canonical_time(value: datetime) -> str:
+def canonical_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -75,7 +75,7 @@ def canonical_content(values: Mapping[str, Any]) -> str:
     for name in HASHED_FIELDS:
         value = values.get(name)
         if isinstance(value, datetime):
-            value = _canonical_time(value)
+            value = canonical_time(value)
         content[name] = value
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -100,7 +100,7 @@ def append_entry(**fields: Any) -> AuditEntry:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
         last_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
         entry = AuditEntry(**fields, prev_hash=last_hash or GENESIS_HASH)
         entry.hash = compute_hash(entry_values(entry))

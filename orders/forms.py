@@ -17,6 +17,11 @@ from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from orders.converters import CdpRefConverter
+from orders.ext_forms import KEY_PATTERN
+from orders.selectors import AuditFilters, Outcome
+from orders.templatetags.audit import resource_label
+
 ORDER_STATUSES = [
     "BROWSED",
     "CANCELLED",
@@ -57,7 +62,7 @@ RESERVED_ITEM_TYPES = {
 }
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+UUID_RE = re.compile(f"^{CdpRefConverter.regex}$")
 PAGE_SIZES = [10, 25, 50, 100]
 # Fields the forms carry that are not CDP data.
 CONTROL_FIELDS = {"modifiedAt"}
@@ -369,3 +374,43 @@ class LookupForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+AUDIT_RESOURCE_TYPES = (
+    "order",
+    "order_item",
+    "contact",
+    "consumer",
+    "order_extension",
+    "order_item_extension",
+)
+
+
+class AuditFilterForm(forms.Form):
+    """The list's filters, as URL parameters; an invalid one is reported and left out."""
+
+    user = forms.CharField(required=False, max_length=150)
+    action = forms.CharField(required=False, max_length=64)
+    resource_type = forms.ChoiceField(
+        required=False,
+        choices=[("", "any")] + [(name, resource_label(name)) for name in AUDIT_RESOURCE_TYPES],
+    )
+    order_ref = forms.RegexField(required=False, regex=UUID_RE)
+    key = forms.RegexField(required=False, regex=f"^{KEY_PATTERN}$", max_length=100)
+    outcome = forms.ChoiceField(required=False, choices=[("", "any"), *Outcome.CHOICES])
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> AuditFilters:
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if value}
+        return AuditFilters(
+            username=data.get("user", ""),
+            action=data.get("action", ""),
+            resource_type=data.get("resource_type", ""),
+            order_ref=data.get("order_ref", "").lower(),
+            key=data.get("key", ""),
+            outcome=data.get("outcome", ""),
+            since=data.get("since"),
+            until=data.get("until"),
+        )

@@ -17,11 +17,12 @@ from typing import TypeVar
 
 from orders.cdp import CdpError, CdpNotFound, CdpRateLimited, get_client
 from orders.cdp.records import Order
+from orders.converters import CdpRefConverter
 
 MAX_WORKERS = 8
 MAX_ATTEMPTS = 5
 SEARCH_PAGE = 100  # CDP's largest page
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+UUID_RE = re.compile(f"^{CdpRefConverter.regex}$")
 
 T = TypeVar("T")
 

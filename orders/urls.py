@@ -73,7 +73,7 @@ urlpatterns: list = [
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/<int:pk>/", audit.audit_detail, name="audit-detail"),
     path("audit/<int:pk>/revert/", audit.audit_revert, name="audit-revert"),
-    path("audit/keys/<str:key>/", audit.audit_key_history, name="audit-key-history"),
+    path("audit/keys/<extkey:key>/", audit.audit_key_history, name="audit-key-history"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("audit/verify/", audit.audit_verify, name="audit-verify"),
 ]

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from orders.audit import verify_table
 from orders.cdp import CdpError
+from orders.forms import AuditFilterForm
 from orders.models import AuditEntry, ChainVerification
 from orders.selectors import (
     DEFAULT_LIMIT,
@@ -34,50 +32,9 @@ from orders.selectors import (
 )
 from orders.services.audited import ServiceError
 from orders.services.revert import RevertRefused, is_revertable, revert_entry, revert_plan
+from orders.tasks import verify_audit_chain
 from orders.templatetags.audit import diff_rows, resource_label
 from orders.views.common import HtmxHttpRequest
-
-KEY_RE = re.compile(r"^[a-z][A-Za-z0-9]*$")
-RESOURCE_TYPES = (
-    "order",
-    "order_item",
-    "contact",
-    "consumer",
-    "order_extension",
-    "order_item_extension",
-)
-
-
-class AuditFilterForm(forms.Form):
-    """The list's filters, as URL parameters; an invalid one is reported and left out."""
-
-    user = forms.CharField(required=False, max_length=150)
-    action = forms.CharField(required=False, max_length=64)
-    resource_type = forms.ChoiceField(
-        required=False,
-        choices=[("", "any")] + [(name, resource_label(name)) for name in RESOURCE_TYPES],
-    )
-    order_ref = forms.RegexField(
-        required=False, regex=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"
-    )
-    key = forms.RegexField(required=False, regex=KEY_RE, max_length=100)
-    outcome = forms.ChoiceField(required=False, choices=[("", "any"), *Outcome.CHOICES])
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def filters(self) -> AuditFilters:
-        self.is_valid()
-        data = {name: value for name, value in self.cleaned_data.items() if value}
-        return AuditFilters(
-            username=data.get("user", ""),
-            action=data.get("action", ""),
-            resource_type=data.get("resource_type", ""),
-            order_ref=data.get("order_ref", "").lower(),
-            key=data.get("key", ""),
-            outcome=data.get("outcome", ""),
-            since=data.get("since"),
-            until=data.get("until"),
-        )
 
 
 def describe(filters: AuditFilters) -> str:
@@ -162,8 +119,6 @@ def audit_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("orders.view_auditentry", raise_exception=True)
 def audit_key_history(request: HtmxHttpRequest, key: str) -> HttpResponse:
-    if not KEY_RE.fullmatch(key):
-        raise Http404("Not a data-extension key.")
     changes, next_before_id = key_history(key=key, before_id=_before_id(request))
     context = {
         "title": f"History of “{key}”",
@@ -201,31 +156,15 @@ def audit_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     return response
 
 
-def record_verification(*, actor: Any) -> ChainVerification:
-    """Walk the whole chain and keep the result, to show on the audit page."""
-    report = verify_table()
-    broken = report.first_break
-    if broken is None:
-        message = f"All {report.rows_checked} rows match; the chain is intact."
-    else:
-        message = f"Chain broken at entry #{broken.entry_id}: {broken.reason}."
-    return ChainVerification.objects.create(
-        by=actor,
-        ok=report.ok,
-        rows_checked=report.rows_checked,
-        head_hash=report.head_hash,
-        first_break_id=broken.entry_id if broken else None,
-        message=message,
-    )
-
-
 @require_POST
 @login_required
 @permission_required("orders.view_auditentry", raise_exception=True)
 def audit_verify(request: HtmxHttpRequest) -> HttpResponse:
-    verification = record_verification(actor=request.user)
-    level = messages.SUCCESS if verification.ok else messages.ERROR
-    messages.add_message(request, level, verification.message)
+    verify_audit_chain.enqueue(actor_id=request.user.pk)
+    messages.info(
+        request,
+        "Verifying the whole chain in the background; its result appears here when it is done.",
+    )
     return redirect("audit-list")
 
 

@@ -9,9 +9,10 @@ from django.http import HttpRequest
 from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, get_client
 from orders.ext_grid import ext_grid_context
 from orders.forms import NoteForm
-from orders.models import AuditEntry
+from orders.selectors import audit_entries_for_order
 from orders.services.extensions import ORDER_EXTENSION
 from orders.services.notes import order_notes
+from orders.services.observed import observe_order, observe_order_record
 
 
 def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
@@ -33,6 +34,10 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
             "status": 503 if isinstance(exc, CdpUnavailable) else 502,
         }
     order = bundle.order
+    if bundle.extension.error is None:
+        observe_order(order=order, extension=bundle.extension.value)
+    else:
+        observe_order_record(order)
     notes = list(order_notes(order_ref=order_ref))
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}
@@ -63,16 +68,9 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
 
 def order_timeline(order_ref: str, notes: list[Any], limit: int = 30) -> list[dict[str, Any]]:
     """Notes and recorded changes of an order, newest first; each intent with its outcome."""
-    rows = list(
-        AuditEntry.objects.filter(order_ref=order_ref)
-        .exclude(phase=AuditEntry.Phase.OUTCOME)
-        .order_by("-id")[:limit]
-    )
-    outcomes = {
-        entry.intent_id: entry
-        for entry in AuditEntry.objects.filter(intent__in=[row.pk for row in rows])
-    }
-    events = [{"at": row.at, "entry": row, "outcome": outcomes.get(row.pk)} for row in rows] + [
-        {"at": note.created_at, "note": note} for note in notes
-    ]
+    changes = audit_entries_for_order(order_ref=order_ref, limit=limit)
+    events = [
+        {"at": event.entry.at, "entry": event.entry, "outcome": event.outcome}
+        for event in changes
+    ] + [{"at": note.created_at, "note": note} for note in notes]
     return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

@@ -52,9 +52,9 @@ def measure_audit_write_overhead(runs: int = 200) -> dict[str, float]:
 
 
 def main() -> int:
-    from tests.bench.audit import _use_bench_database
+    from tests.bench.audit import use_bench_database
 
-    _use_bench_database()
+    use_bench_database()
     from django.contrib.auth.models import User
     from django.contrib.sessions.backends.db import SessionStore
 

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from orders.sandbox.server import SandboxServer
 from tests.factories import seed_order
 
+
 @pytest.fixture
 def grid_page(
     page_as: Callable[[User], Page], sandbox: SandboxServer, marketing_user: User

@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from orders.audit import append_entry
 from orders.models import AuditEntry
-from orders.selectors import AuditFilters, Outcome, audit_entries, audit_entries_for_order, key_history
+from orders.selectors import (
+    AuditFilters,
+    Outcome,
+    audit_entries,
+    audit_entries_for_order,
+    key_history,
+)
 from tests.orders.audit_helpers import ORDER_A, ORDER_B, record_change
 
 pytestmark = pytest.mark.integration

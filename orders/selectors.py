@@ -1,0 +1,329 @@
+"""Reading the audit trail: keyset-paged lists, an order's history, a key's history, export.
+
+Lists are made of *events*: an intent row (paired with its outcome row, if any) or an observed
+external change. Pages are keyset-paged on `id` (newest first): no COUNT, no OFFSET, so a page
+costs the same at a million rows as at a hundred. The outcomes of a page of intents are
+fetched in one query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from orders.audit import GENESIS_HASH, HASHED_FIELDS, canonical_time
+from orders.models import AuditEntry
+
+EXTENSION_TYPES = ("order_extension", "order_item_extension")
+EVENT_PHASES = (AuditEntry.Phase.INTENT, AuditEntry.Phase.OBSERVED)
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class Outcome:
+    """Values of the `outcome` filter (what happened to an event)."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    UNKNOWN = "unknown"
+    OBSERVED = "observed"
+    CHOICES = (
+        (SUCCESS, "CDP accepted the change"),
+        (FAILURE, "CDP refused the change or did not answer"),
+        (UNKNOWN, "Intent without outcome"),
+        (OBSERVED, "Changed outside cdpadmin"),
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """The filters of the audit list; every one is optional and they combine with AND."""
+
+    username: str = ""
+    action: str = ""
+    resource_type: str = ""
+    order_ref: str = ""
+    key: str = ""
+    outcome: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def is_empty(self) -> bool:
+        return self == AuditFilters()
+
+
+class Event(NamedTuple):
+    """One line of the trail: an intent with its outcome (or None), or an observed change.
+
+    A pair, so callers and templates can unpack `intent, outcome`.
+    """
+
+    entry: AuditEntry
+    outcome: AuditEntry | None = None
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return self.entry.phase == AuditEntry.Phase.INTENT and self.outcome is None
+
+    @property
+    def status(self) -> str:
+        """One of the `Outcome` values."""
+        if self.entry.phase == AuditEntry.Phase.OBSERVED:
+            return Outcome.OBSERVED
+        if self.outcome is None:
+            return Outcome.UNKNOWN
+        return self.outcome.outcome or Outcome.UNKNOWN
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[Event] = field(default_factory=list)
+    next_before_id: int | None = None
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+
+def _key_q(key: str) -> Q:
+    """Events that touched extension key `key` (a set, a removal, a replace, an observed change).
+
+    Needs the `key_old`/`key_new` aliases of `_with_key_text`.
+    """
+    observed_changed = Q(phase=AuditEntry.Phase.OBSERVED) & (
+        Q(key_old__isnull=True, key_new__isnull=False)
+        | Q(key_old__isnull=False, key_new__isnull=True)
+        | (Q(key_old__isnull=False, key_new__isnull=False) & ~Q(key_old=F("key_new")))
+    )
+    touched = (
+        Q(phase=AuditEntry.Phase.INTENT)
+        & (
+            Q(request_payload__has_key=key)
+            | Q(request_payload__contains={"name": [key]})
+            | Q(before__has_key=key)
+        )
+    ) | observed_changed
+    return Q(resource_type__in=EXTENSION_TYPES) & touched
+
+
+def _with_key_text(rows: QuerySet[AuditEntry], key: str) -> QuerySet[AuditEntry]:
+    # Comparing JSON text, not JSON values: `1` → `1.0` and `0` → `false` are changes.
+    return rows.alias(
+        key_old=Cast(KeyTransform(key, "before"), TextField()),
+        key_new=Cast(KeyTransform(key, "after"), TextField()),
+    )
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _outcome_exists(**conditions: Any) -> Exists:
+    return Exists(
+        AuditEntry.objects.filter(
+            intent_id=OuterRef("pk"), phase=AuditEntry.Phase.OUTCOME, **conditions
+        )
+    )
+
+
+def filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
+    """Intent and observed rows matching `filters`, newest first (not yet limited)."""
+    rows = AuditEntry.objects.filter(phase__in=EVENT_PHASES)
+    if filters.username:
+        user_ids = list(
+            get_user_model().objects.filter(username=filters.username).values_list("pk", flat=True)
+        )
+        rows = rows.filter(actor_id__in=user_ids)
+    if filters.action:
+        rows = rows.filter(action=filters.action)
+    if filters.resource_type:
+        rows = rows.filter(resource_type=filters.resource_type)
+    if filters.order_ref:
+        rows = rows.filter(order_ref=filters.order_ref.lower())
+    if filters.key:
+        rows = _with_key_text(rows, filters.key).filter(_key_q(filters.key))
+    if filters.outcome == Outcome.OBSERVED:
+        rows = rows.filter(phase=AuditEntry.Phase.OBSERVED)
+    elif filters.outcome in (Outcome.SUCCESS, Outcome.FAILURE):
+        rows = rows.filter(_outcome_exists(outcome=filters.outcome))
+    elif filters.outcome == Outcome.UNKNOWN:
+        rows = rows.filter(phase=AuditEntry.Phase.INTENT).exclude(_outcome_exists())
+    # Bounds as instants (not `at__date`), so the index on `at` can serve them.
+    if filters.since:
+        rows = rows.filter(at__gte=_day_start(filters.since))
+    if filters.until:
+        rows = rows.filter(at__lt=_day_start(filters.until + dt.timedelta(days=1)))
+    return rows.order_by("-id")
+
+
+def _pair_outcomes(entries: Sequence[AuditEntry]) -> list[Event]:
+    intent_ids = [e.pk for e in entries if e.phase == AuditEntry.Phase.INTENT]
+    outcomes: dict[int, AuditEntry] = {}
+    if intent_ids:
+        for outcome in AuditEntry.objects.filter(
+            intent_id__in=intent_ids, phase=AuditEntry.Phase.OUTCOME
+        ).order_by("id"):
+            outcomes.setdefault(outcome.intent_id, outcome)  # type: ignore[arg-type]
+    return [Event(entry, outcomes.get(entry.pk)) for entry in entries]
+
+
+def _page(rows: QuerySet[AuditEntry], before_id: int | None, limit: int) -> EventPage:
+    limit = max(1, min(limit, MAX_LIMIT))
+    if before_id is not None:
+        rows = rows.filter(id__lt=before_id)
+    entries = list(rows[: limit + 1])
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return EventPage(_pair_outcomes(entries), entries[-1].pk if more else None)
+
+
+def audit_entries(
+    *, filters: AuditFilters, before_id: int | None = None, limit: int = DEFAULT_LIMIT
+) -> EventPage:
+    """One page of events matching `filters`, newest first; `next_before_id` for the next."""
+    return _page(filtered_events(filters), before_id, limit)
+
+
+def audit_entries_for_order(
+    *, order_ref: str, before_id: int | None = None, limit: int = 20
+) -> EventPage:
+    """An order's history (the order, its items, people and extensions), newest first."""
+    return audit_entries(
+        filters=AuditFilters(order_ref=order_ref), before_id=before_id, limit=limit
+    )
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One change to an extension key: where, old → new, who, and what CDP said."""
+
+    event: Event
+    old: Any
+    new: Any
+    removed: bool
+
+
+def _key_change(event: Event, key: str) -> KeyChange:
+    entry = event.entry
+    before = entry.before if isinstance(entry.before, dict) else {}
+    old = before.get(key)
+    if entry.phase == AuditEntry.Phase.OBSERVED:
+        after = entry.after if isinstance(entry.after, dict) else {}
+        return KeyChange(event, old, after.get(key), key not in after)
+    payload = entry.request_payload if isinstance(entry.request_payload, dict) else {}
+    if entry.action.endswith(".delete_keys") or (
+        entry.action.endswith(".replace") and key not in payload
+    ):
+        return KeyChange(event, old, None, True)
+    return KeyChange(event, old, payload.get(key), False)
+
+
+def key_history(
+    *, key: str, before_id: int | None = None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[KeyChange], int | None]:
+    """Every recorded change to extension key `key`, newest first, keyset-paged."""
+    page = audit_entries(filters=AuditFilters(key=key), before_id=before_id, limit=limit)
+    return [_key_change(event, key) for event in page], page.next_before_id
+
+
+def chain_head() -> tuple[int, str]:
+    """The id and hash of the newest row (0 and the genesis hash when the trail is empty)."""
+    head = AuditEntry.objects.order_by("-id").values_list("id", "hash").first()
+    return head if head else (0, GENESIS_HASH)
+
+
+# --- Export format -------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ("id", "hash", *HASHED_FIELDS)
+JSON_COLUMNS = frozenset({"request_payload", "before", "after"})
+NULLABLE_INT_COLUMNS = frozenset({"actor_id", "cdp_status", "intent_id", "reverts_id"})
+HEAD_MARKER = "# chain head at export time"
+# A spreadsheet runs a cell starting with one of these as a formula; `'` is guarded too so
+# that un-guarding is exact (a value that really starts with `'` keeps it).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def guard_cell(text: str) -> str:
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def unguard_cell(text: str) -> str:
+    return text[1:] if text.startswith("'") else text
+
+
+def export_cells(row: Mapping[str, Any]) -> list[str]:
+    """One exported row: every hashed field as text, guarded against formula injection."""
+    cells = []
+    for name in EXPORT_COLUMNS:
+        value = row[name]
+        if name in JSON_COLUMNS:
+            text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+        elif isinstance(value, dt.datetime):
+            text = canonical_time(value)
+        else:
+            text = "" if value is None else str(value)
+        cells.append(guard_cell(text))
+    return cells
+
+
+def parse_export_cells(cells: Sequence[str]) -> dict[str, Any]:
+    """The inverse of `export_cells`: the row's values as `orders.audit.compute_hash` sees them.
+
+    `at` stays the canonical string, which hashes the same as the datetime it came from.
+    """
+    if len(cells) != len(EXPORT_COLUMNS):
+        raise ValueError(f"expected {len(EXPORT_COLUMNS)} cells, found {len(cells)}")
+    row: dict[str, Any] = {}
+    for name, cell in zip(EXPORT_COLUMNS, cells, strict=True):
+        text = unguard_cell(cell)
+        if name in JSON_COLUMNS:
+            row[name] = json.loads(text)
+        elif name == "id" or name in NULLABLE_INT_COLUMNS:
+            row[name] = int(text) if text else None
+        else:
+            row[name] = text
+    return row
+
+
+def export_rows(
+    filters: AuditFilters, *, up_to_id: int, batch_size: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """The rows to export, in keyset batches (constant memory), none newer than `up_to_id`.
+
+    Unfiltered, that is the whole chain in id order. Filtered, each matching event is
+    followed by its outcome rows, so a change is exported whole.
+    """
+    if filters.is_empty():
+        rows = AuditEntry.objects.filter(id__lte=up_to_id).order_by("id")
+    else:
+        rows = filtered_events(filters).filter(id__lte=up_to_id).order_by("id")
+    last_id = 0
+    while True:
+        batch = list(rows.filter(id__gt=last_id).values(*EXPORT_COLUMNS)[:batch_size])
+        if not batch:
+            return
+        last_id = batch[-1]["id"]
+        if filters.is_empty():
+            yield from batch
+            continue
+        outcomes: dict[int, list[dict[str, Any]]] = {}
+        for outcome in (
+            AuditEntry.objects.filter(intent_id__in=[row["id"] for row in batch], id__lte=up_to_id)
+            .order_by("id")
+            .values(*EXPORT_COLUMNS)
+        ):
+            outcomes.setdefault(outcome["intent_id"], []).append(outcome)
+        for row in batch:
+            yield row
+            yield from outcomes.get(row["id"], ())

@@ -1,0 +1,94 @@
+"""Changes made to CDP outside cdpadmin show up in the trail, once per change."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.cdp import CdpNotFound, get_client
+from orders.models import AuditEntry
+from orders.services import ORDER, ORDER_EXTENSION, extension_set_pairs, resource_update
+from orders.services.observed import observe_order
+from tests.factories import seed_order
+
+pytestmark = pytest.mark.integration
+
+
+def read_and_observe(order_ref: str) -> list[AuditEntry]:
+    client = get_client()
+    try:
+        extension = client.order_extension_get(order_ref)
+    except CdpNotFound:
+        extension = None
+    return observe_order(order=client.order_get(order_ref), extension=extension)
+
+
+def observed_rows() -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(phase=AuditEntry.Phase.OBSERVED).order_by("id"))
+
+
+def test_an_outside_change_after_a_recorded_one_is_recorded_once(sandbox, cs_user) -> None:
+    order = seed_order(sandbox, price=120, status="PURCHASED")
+    resource_update(
+        ORDER, actor=cs_user, ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    )
+    sandbox.state.touch_order(order["ref"], status="CANCELLED")
+
+    written = read_and_observe(order["ref"])
+    again = read_and_observe(order["ref"])
+
+    (entry,) = written
+    assert again == []
+    assert observed_rows() == [entry]
+    assert entry.actor is None
+    assert entry.action == "orders.order.observed_change"
+    assert (entry.before["status"], entry.after["status"]) == ("PURCHASED", "CANCELLED")
+    assert entry.before["price"] == entry.after["price"] == 99
+
+
+def test_reading_an_order_cdpadmin_just_changed_records_nothing(sandbox, cs_user) -> None:
+    order = seed_order(sandbox)
+    resource_update(
+        ORDER, actor=cs_user, ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    )
+    extension_set_pairs(
+        ORDER_EXTENSION,
+        actor=cs_user,
+        parent_ref=order["ref"],
+        order_ref=order["ref"],
+        pairs={"loyaltyTier": "gold"},
+    )
+
+    assert read_and_observe(order["ref"]) == []
+
+
+def test_an_order_the_trail_has_never_seen_gets_no_entry(sandbox, db) -> None:
+    order = seed_order(sandbox)
+    sandbox.state.touch_order(order["ref"], status="CANCELLED")
+
+    assert read_and_observe(order["ref"]) == []
+    assert AuditEntry.objects.count() == 0
+
+
+def test_an_outside_change_of_a_key_cdpadmin_set_is_recorded_with_its_type(
+    sandbox, marketing_user
+) -> None:
+    order = seed_order(sandbox)
+    extension_set_pairs(
+        ORDER_EXTENSION,
+        actor=marketing_user,
+        parent_ref=order["ref"],
+        order_ref=order["ref"],
+        pairs={"vip": 0},
+    )
+    sandbox.state.put_order_extension(order["ref"], {"vip": False, "other": "x"})
+
+    (entry,) = read_and_observe(order["ref"])
+
+    assert entry.action == "orders.order_extension.observed_change"
+    assert entry.before == {"vip": 0}
+    assert entry.after == {"vip": False, "other": "x"}
+    assert read_and_observe(order["ref"]) == []
+    sandbox.state.put_order_extension(order["ref"], {"vip": False})
+    (removal,) = read_and_observe(order["ref"])
+    assert removal.before == {"vip": False, "other": "x"}
+    assert removal.after == {"vip": False}
