@@ -76,7 +76,9 @@ else:
         )
 CDP_BASE_URL = CDP_BASE_URL.rstrip("/")
 if not CDP_BASE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(f"CDP_BASE_URL must start with http:// or https://: {CDP_BASE_URL!r}")
+    raise ImproperlyConfigured(
+        f"CDP_BASE_URL must start with http:// or https://: {CDP_BASE_URL!r}"
+    )
 
 try:
     CDP_TIMEOUT = env.float("CDP_TIMEOUT", default=10.0)
@@ -194,6 +196,11 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Hashed, compressed copies from `collectstatic`, so browsers may cache them for a year.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 # Safe everywhere, so set in trial mode too.
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -216,8 +216,22 @@ def conflict_context(form: Any, conflict: EditConflict, changes: dict[str, Any])
     return {"rows": rows, "changed_by": conflict.changed_by}
 
 
+def order_delete_consequence(order: Any) -> str:
+    """What else goes when an order is deleted, counted from the order CDP returned."""
+    parts = [
+        f"{len(refs)} {noun}{'s' if len(refs) != 1 else ''}"
+        for refs, noun in (
+            (order.item_refs, "item"),
+            (order.contact_refs, "contact"),
+            (order.consumer_refs, "consumer"),
+        )
+        if refs
+    ]
+    listed = ", ".join(parts) if parts else "no items, contacts or consumers"
+    return f"its {listed} and any data extensions are deleted with it"
+
+
 DELETE_CONSEQUENCES = {
-    "order": "its items, contacts, consumers and data extensions are deleted with it",
     "order_item": "its data extension goes with it, and consumers no longer list it",
     "contact": "the guest is unlinked from this order; the guest profile itself stays",
     "consumer": "the consumer’s links to order items go with it",
@@ -254,7 +268,9 @@ def resource_delete_view(
             "kind": resource,
             "record": record,
             "order_ref": order_ref,
-            "consequence": DELETE_CONSEQUENCES[kind],
+            "consequence": (
+                order_delete_consequence(record) if resource is ORDER else DELETE_CONSEQUENCES[kind]
+            ),
             "errors": form.non_field_errors(),
         },
     )

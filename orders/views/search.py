@@ -24,6 +24,7 @@ def order_search(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "orders/search.html", context)
     field, value = criteria
     offset, limit = form.cleaned_data["offset"], form.cleaned_data["limit"]
+    context["value"] = value  # kept in the search box when CDP fails
     try:
         page = get_client().orders_search(
             reference_id=value if field == "referenceId" else None,

@@ -318,3 +318,13 @@ def test_only_the_author_can_change_a_note(
 
     assert response.status_code == 403
     assert OrderNote.objects.count() == 1
+
+
+def test_deleting_an_order_names_what_goes_with_it(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
+    seeded = seed_full_order(sandbox)
+
+    confirm = cs_client.get(f"/orders/{seeded['order']['ref']}/delete/").content.decode()
+
+    assert "Its 1 item, 1 contact, 1 consumer and any data extensions are deleted" in confirm

@@ -1,0 +1,255 @@
+"""Production settings, response headers, templates free of inline script, sign-in throttling."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from orders.models import SignInAttempt
+from orders.security import CONTENT_SECURITY_POLICY
+from orders.throttle import IP_LOCKED, USERNAME_LOCKED
+from tests.conftest import PASSWORD, make_staff
+
+BASE_DIR = Path(settings.BASE_DIR)
+LOCKED_TEXT = "Too many failed sign-ins for this account. Try again in 15 minutes"
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """A deployment's environment: the test run's own switches (DEBUG, the e2e suite's
+    DJANGO_ALLOW_ASYNC_UNSAFE, …) are left out, only PATH and the database are kept."""
+    env = {key: os.environ[key] for key in ("PATH", "DATABASE_URL", "HOME") if key in os.environ}
+    env.update(
+        PRODUCTION="true",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="cdpadmin.example.com",
+        DJANGO_SETTINGS_MODULE="cdpadmin.settings",
+        **extra,
+    )
+    return env
+
+
+@pytest.mark.unit
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+@pytest.mark.unit
+def test_production_refuses_to_start_with_debug_on() -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=production_env(DEBUG="true"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "DEBUG must be off when PRODUCTION=true." in result.stderr
+
+
+@pytest.mark.unit
+def test_production_settings_read_hsts_ssl_redirect_and_proxy_from_the_environment() -> None:
+    code = (
+        "from django.conf import settings as s; print(s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_SSL_REDIRECT, s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_PRELOAD)"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR,
+        env=production_env(
+            SECURE_HSTS_SECONDS="600",
+            SECURE_SSL_REDIRECT="false",
+            BEHIND_PROXY="true",
+            SECURE_HSTS_PRELOAD="false",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "600",
+        "False",
+        "('HTTP_X_FORWARDED_PROTO',",
+        "'https')",
+        "True",
+        "True",
+        "False",
+    ], result.stderr
+
+
+def test_every_page_carries_the_content_security_policy(cs_client: Client) -> None:
+    for url in ("/accounts/login/", "/orders/", "/static/css/cdpadmin.css", "/no/such/page/"):
+        response = cs_client.get(url)
+        assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, url
+        assert response["X-Content-Type-Options"] == "nosniff"
+        if not url.startswith("/static/"):
+            assert response["X-Frame-Options"] == "DENY"
+
+
+def test_the_policy_allows_only_the_apps_own_scripts() -> None:
+    directives = dict(part.strip().split(" ", 1) for part in CONTENT_SECURITY_POLICY.split(";"))
+
+    assert directives["script-src"] == "'self'"
+    assert directives["default-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["form-action"] == "'self'"
+    assert directives["base-uri"] == "'self'"
+
+
+def test_htmx_loads_as_an_external_script_without_injected_styles(cs_client: Client) -> None:
+    html = cs_client.get("/orders/").content.decode()
+
+    assert re.search(r'<script src="/static/django_htmx/htmx[^"]*\.js"', html)
+    assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>""" in html
+
+
+TEMPLATE_DIRS = [BASE_DIR / "templates", *sorted((BASE_DIR / "orders").glob("**/templates"))]
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+EVENT_ATTRIBUTE = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+JS_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
+
+
+def project_templates() -> list[Path]:
+    return sorted(path for folder in TEMPLATE_DIRS for path in folder.glob("**/*.html"))
+
+
+@pytest.mark.unit
+def test_no_template_has_inline_script_or_event_handler_attributes() -> None:
+    offences = []
+    for path in project_templates():
+        text = path.read_text()
+        for pattern in (INLINE_SCRIPT, EVENT_ATTRIBUTE, JS_URL):
+            offences += [
+                f"{path.relative_to(BASE_DIR)}: {m.group(0)}" for m in pattern.finditer(text)
+            ]
+
+    assert project_templates(), "no templates found"
+    assert offences == []
+
+
+# --- Sign-in throttling ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def fast_hasher(settings: object) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+def sign_in(client: Client, username: str, password: str, ip: str = "10.0.0.1") -> str:
+    response = client.post(
+        "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+    return "signed-in" if response.status_code == 302 else response.content.decode()
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
+    db: None, fast_hasher: None
+) -> None:
+    make_staff("casey", "Customer service")
+    client = Client()
+
+    for _ in range(5):
+        assert "Please enter a correct username and password" in sign_in(client, "casey", "guess")
+    refused = sign_in(client, "casey", PASSWORD)
+
+    assert LOCKED_TEXT in refused
+    assert USERNAME_LOCKED in refused
+    assert "_auth_user_id" not in client.session
+    assert SignInAttempt.objects.filter(username="casey").count() == 5
+
+
+def test_the_lock_is_per_username_and_ends_after_fifteen_minutes(
+    db: None, fast_hasher: None
+) -> None:
+    make_staff("casey", "Customer service")
+    make_staff("morgan", "Marketing")
+    client = Client()
+    for _ in range(5):
+        sign_in(client, "Casey", "guess")  # a change of case is the same account
+
+    assert sign_in(Client(), "morgan", PASSWORD) == "signed-in"
+    assert LOCKED_TEXT in sign_in(Client(), "casey", PASSWORD)
+    SignInAttempt.objects.update(at=timezone.now() - timedelta(minutes=15, seconds=1))
+    assert sign_in(Client(), "casey", PASSWORD) == "signed-in"
+
+
+def test_refused_attempts_do_not_extend_the_lock(db: None, fast_hasher: None) -> None:
+    make_staff("casey", "Customer service")
+    for _ in range(5):
+        sign_in(Client(), "casey", "guess")
+    for _ in range(10):
+        sign_in(Client(), "casey", "guess")
+
+    assert SignInAttempt.objects.count() == 5
+
+
+def test_twenty_failures_from_one_address_lock_that_address(db: None, fast_hasher: None) -> None:
+    make_staff("casey", "Customer service")
+    for number in range(20):
+        sign_in(Client(), f"nobody{number}", "guess", ip="203.0.113.9")
+
+    assert IP_LOCKED in sign_in(Client(), "casey", PASSWORD, ip="203.0.113.9")
+    assert sign_in(Client(), "casey", PASSWORD, ip="203.0.113.10") == "signed-in"
+
+
+def test_behind_the_proxy_the_address_it_appended_is_the_one_counted(
+    db: None, fast_hasher: None, settings: object
+) -> None:
+    settings.BEHIND_PROXY = True  # type: ignore[attr-defined]
+    client = Client()
+
+    client.post(
+        "/accounts/login/",
+        {"username": "x", "password": "y"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7",
+    )
+
+    assert SignInAttempt.objects.get().ip == "198.51.100.7"
+
+
+def test_the_admin_sign_in_is_throttled_too(db: None, fast_hasher: None) -> None:
+    make_staff("root", None, is_superuser=True, is_staff=True)
+    client = Client()
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "root", "password": "guess"})
+
+    response = client.post("/admin/login/", {"username": "root", "password": PASSWORD})
+
+    assert LOCKED_TEXT in response.content.decode()
+
+
+def test_a_right_password_refused_for_not_being_staff_is_not_a_failure(
+    db: None, fast_hasher: None
+) -> None:
+    make_staff("casey", "Customer service")
+
+    Client().post("/admin/login/", {"username": "casey", "password": PASSWORD})
+
+    assert SignInAttempt.objects.count() == 0
+    assert User.objects.filter(username="casey").exists()
