@@ -21,7 +21,9 @@ from django.core.exceptions import ValidationError
 
 ExtValue = str | bool | int | float
 
-KEY_PATTERN = "[a-z][A-Za-z0-9]*"
+# CDP documents no length limit for keys; 255 matches the form and keeps URLs sane.
+KEY_MAX_LENGTH = 255
+KEY_PATTERN = f"[a-z][A-Za-z0-9]{{0,{KEY_MAX_LENGTH - 1}}}"
 KEY_RE = re.compile(KEY_PATTERN, re.ASCII)
 RESERVED_KEYS = frozenset(
     {"name", "href", "ref", "key", "createdAt", "modifiedAt", "order", "orderItem"}
@@ -145,7 +147,7 @@ def dump_seen(value: ExtValue | None) -> str:
 class PairForm(forms.Form):
     """One key, type and value, checked as CDP would check them."""
 
-    key = forms.CharField(max_length=255, required=False, strip=True)
+    key = forms.CharField(max_length=KEY_MAX_LENGTH, required=False, strip=True)
     type = forms.ChoiceField(choices=TYPE_CHOICES, initial="string")
     value = forms.CharField(required=False, strip=False)
 

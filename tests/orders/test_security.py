@@ -337,6 +337,7 @@ def test_a_hostile_ref_is_a_404_and_never_reaches_cdp(
         "/orders/{ref}/ext/keys/key%7Cother/",
         "/orders/{ref}/ext/keys/9key/",
         "/orders/{ref}/ext/keys/key%3Fname%3Dx/",
+        "/orders/{ref}/ext/keys/" + "a" * 256 + "/",
     ],
 )
 def test_other_extension_names_and_bad_keys_are_a_404_and_never_reach_cdp(
