@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -71,21 +71,15 @@ def refuse(request: HtmxHttpRequest, form: Any, message: str) -> None:
         messages.error(request, message)
 
 
-def audit_link(entry: Any) -> str:
-    try:
-        return reverse("audit-detail", args=[entry.pk])
-    except NoReverseMatch:
-        return ""
-
-
 def confirm(request: HtmxHttpRequest, text: str, audited: Audited[Any]) -> None:
-    url = audit_link(audited.entry)
-    if url:
-        messages.success(
-            request, format_html('{} <a href="{}">See the audit entry</a>.', text, url)
-        )
+    """A success message naming the change's audit entry (a link for those who may read it)."""
+    entry = audited.entry
+    if request.user.has_perm("orders.view_auditentry"):
+        url = reverse("audit-detail", args=[entry.pk])
+        message = format_html('{} <a href="{}">See audit entry #{}</a>.', text, url, entry.pk)
     else:
-        messages.success(request, text)
+        message = format_html("{} Recorded in the audit trail as entry #{}.", text, entry.pk)
+    messages.success(request, message)
 
 
 def attempt(form: Any, action: Callable[[], Audited[Any]]) -> Audited[Any] | EditConflict | None:
@@ -232,6 +226,7 @@ def order_delete_consequence(order: Any) -> str:
 
 
 DELETE_CONSEQUENCES = {
+    "order": "its items, contacts, consumers and data extensions are deleted with it",
     "order_item": "its data extension goes with it, and consumers no longer list it",
     "contact": "the guest is unlinked from this order; the guest profile itself stays",
     "consumer": "the consumer’s links to order items go with it",
@@ -269,7 +264,9 @@ def resource_delete_view(
             "record": record,
             "order_ref": order_ref,
             "consequence": (
-                order_delete_consequence(record) if resource is ORDER else DELETE_CONSEQUENCES[kind]
+                order_delete_consequence(record)
+                if resource is ORDER and record is not None
+                else DELETE_CONSEQUENCES[kind]
             ),
             "errors": form.non_field_errors(),
         },

@@ -328,3 +328,22 @@ def test_deleting_an_order_names_what_goes_with_it(
     confirm = cs_client.get(f"/orders/{seeded['order']['ref']}/delete/").content.decode()
 
     assert "Its 1 item, 1 contact, 1 consumer and any data extensions are deleted" in confirm
+
+
+def test_the_confirmation_names_the_audit_entry(
+    cs_client: Client, super_client: Client, sandbox: SandboxServer
+) -> None:
+    order = seed_order(sandbox)
+
+    done = cs_client.post(
+        f"/orders/{order['ref']}/edit/", order_form_data(order, price="2"), follow=True
+    )
+    intent = AuditEntry.objects.get(phase="intent")
+    assert f"Recorded in the audit trail as entry #{intent.pk}." in done.content.decode()
+
+    order = sandbox.state.get_order(order["ref"])
+    done = super_client.post(
+        f"/orders/{order['ref']}/edit/", order_form_data(order, price="3"), follow=True
+    )
+    latest = AuditEntry.objects.filter(phase="intent").latest("id")
+    assert f'href="/audit/{latest.pk}/"' in done.content.decode()
