@@ -92,7 +92,8 @@ def _job(job_id: UUID) -> BulkJob:
 @permission_required(PERMISSION, raise_exception=True)
 def bulk_job(request: HtmxHttpRequest, job_id: UUID) -> HttpResponse:
     job = _job(job_id)
-    context = {**job_summary(job), "title": "Bulk job", "results": bulk_job_results(job)}
+    title = f"Revert of bulk job {job.reverts_id}" if job.reverts_id else "Bulk job"
+    context = {**job_summary(job), "title": title, "results": bulk_job_results(job)}
     return render(request, "orders/bulk_job.html", context)
 
 

@@ -1,0 +1,87 @@
+"""Settings come from the environment; a misconfiguration stops start-up and names the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.unit
+
+PRINT_CDP = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.CDP_SANDBOX, s.CDP_BASE_URL, s.CDP_TIMEOUT)"
+)
+
+
+def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("CDP_", "DJANGO_ALLOW_ASYNC"))
+    }
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_CDP],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cdpadmin.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_with_no_credentials_the_app_uses_the_local_sandbox() -> None:
+    result = run_settings()
+
+    assert result.stdout.split() == ["True", "http://127.0.0.1:8001", "10.0"]
+
+
+@pytest.mark.parametrize(
+    ("region", "host"),
+    [
+        ("eu", "https://api-engage-eu.sitecorecloud.io"),
+        ("JP", "https://api-engage-jpe.sitecorecloud.io"),
+        ("us", "https://api-engage-us.sitecorecloud.io"),
+        ("ap", "https://api-engage-ap.sitecorecloud.io"),
+    ],
+)
+def test_real_credentials_pick_the_regions_host(region: str, host: str) -> None:
+    result = run_settings(CDP_CLIENT_KEY="key", CDP_API_TOKEN="token", CDP_REGION=region)
+
+    assert result.stdout.split() == ["False", host, "10.0"]
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CDP_CLIENT_KEY": "key"}, "CDP_API_TOKEN is not set"),
+        ({"CDP_API_TOKEN": "token"}, "CDP_CLIENT_KEY is not set"),
+        ({"CDP_CLIENT_KEY": "key", "CDP_API_TOKEN": "token"}, "CDP_REGION is not set"),
+        ({"CDP_REGION": "mars"}, "CDP_REGION is 'mars'"),
+        ({"CDP_TIMEOUT": "soon"}, "CDP_TIMEOUT must be a number"),
+        ({"CDP_TIMEOUT": "0"}, "CDP_TIMEOUT must be a positive number"),
+        ({"CDP_BASE_URL": "ftp://x"}, "CDP_BASE_URL must start with http"),
+        ({"CDP_ORDER_UPDATE_API": "v3"}, "CDP_ORDER_UPDATE_API must be"),
+        ({"DEBUG": "maybe"}, "DEBUG has the value 'maybe'"),
+        ({"PRODUCTION": "true", "SECRET_KEY": ""}, "SECRET_KEY is not set"),
+    ],
+)
+def test_a_misconfiguration_stops_start_up_naming_the_variable(
+    env: dict[str, str], named: str
+) -> None:
+    result = run_settings(**env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert named in result.stderr
+
+
+def test_credentials_are_not_echoed_in_a_configuration_error() -> None:
+    result = run_settings(CDP_CLIENT_KEY="distinctive-key-123", CDP_API_TOKEN="tok-456")
+
+    assert "distinctive-key-123" not in result.stderr
+    assert "tok-456" not in result.stderr
