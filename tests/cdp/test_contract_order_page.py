@@ -54,9 +54,9 @@ def test_the_five_calls_overlap_in_time(live: CdpClient, srv: SandboxServer, ord
     live.order_page(order.ref)
     starts = sorted(r.at for r in srv.request_log)
     assert len(starts) == 5
-    # Every call reached the server before the first one could have been answered, so
-    # they ran side by side; one after another they would start ≥ 100 ms apart.
-    assert starts[-1] - starts[0] < 0.1
+    # One after another, the five calls would start at least 4 × 100 ms apart; side by side
+    # they all start within a fraction of that (the margin absorbs a loaded machine).
+    assert starts[-1] - starts[0] < 0.25
 
 
 def test_an_order_without_extension_has_an_empty_extension_section(

@@ -66,9 +66,9 @@ def test_order_page_calls_cdp_concurrently(cs_client: Client, sandbox: SandboxSe
 
     log = sandbox.request_log
     first_answer = min(r.at for r in log)
-    # All five requests were answered within one latency window of each other, so they were
-    # in flight together rather than one after another (which would spread them over 750 ms).
-    assert max(r.at for r in log) - first_answer < 0.15
+    # One after another, the five requests would spread over at least 4 × 150 ms; in flight
+    # together they arrive within a fraction of that (the margin absorbs a loaded machine).
+    assert max(r.at for r in log) - first_answer < 0.3
 
 
 def test_a_failed_section_shows_its_own_error_and_the_rest_renders(
