@@ -7,10 +7,12 @@ the grid's own views (`orders/views/extensions.py`) re-render rows and grids fro
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.urls import reverse
 
 from orders.ext_forms import (
@@ -27,6 +29,7 @@ from orders.services.extensions import ORDER_EXTENSION, ORDER_ITEM_EXTENSION, Ex
 # Key suggestions read only the latest outcome rows, so the cost stays flat however large the
 # audit trail grows; 5,000 rows covers months of marketing edits and keeps the read ~10 ms.
 USAGE_WINDOW = 5000
+USAGE_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -49,17 +52,25 @@ def key_usage(scope: ExtensionScope) -> dict[str, KeyUsage]:
     """Keys written to extensions of this scope, from the latest successful audit outcomes.
 
     Read in Python rather than with a jsonb aggregate: `jsonb_typeof` calls `9` and `9.0`
-    both "number", and the JSON decoded here keeps them apart.
+    both "number", and the JSON decoded here keeps them apart. Every grid render asks for
+    this, so the result is cached per process under the newest row it was computed from:
+    one indexed lookup decides whether the cached answer still holds.
     """
-    recent = (
-        AuditEntry.objects.filter(
-            resource_type=scope.name,
-            phase=AuditEntry.Phase.OUTCOME,
-            outcome=AuditEntry.Outcome.SUCCESS,
-        )
-        .order_by("-id")
-        .values_list("resource_ref", "after")[:USAGE_WINDOW]
-    )
+    outcomes = AuditEntry.objects.filter(
+        resource_type=scope.name,
+        phase=AuditEntry.Phase.OUTCOME,
+        outcome=AuditEntry.Outcome.SUCCESS,
+    ).order_by("-id")
+    newest = outcomes.values_list("id", flat=True).first()
+    cache_key = f"ext-key-usage:{scope.name}:{newest}"
+    usage: dict[str, KeyUsage] | None = cache.get(cache_key)
+    if usage is None:
+        usage = _count_key_usage(outcomes.values_list("resource_ref", "after")[:USAGE_WINDOW])
+        cache.set(cache_key, usage, timeout=USAGE_CACHE_SECONDS)
+    return usage
+
+
+def _count_key_usage(recent: Iterable[tuple[str, Any]]) -> dict[str, KeyUsage]:
     parents: dict[tuple[str, str], set[str]] = defaultdict(set)
     for resource_ref, after in recent:
         if not isinstance(after, dict):
