@@ -96,6 +96,35 @@ def test_add_and_delete_a_pair(
     assert cdp(sandbox, ref) == {"loyaltyTier": 2}
 
 
+def test_an_items_extension_opens_on_the_order_page_and_takes_a_new_pair(
+    page_as: Callable[[User], Page], sandbox: SandboxServer, marketing_user: User
+) -> None:
+    ref = seed_order(sandbox, referenceId="ITEM-EXT")["ref"]
+    item = sandbox.state.create_item(
+        ref,
+        {
+            "name": "Seat 12A",
+            "type": "SEAT",
+            "status": "CONFIRMED",
+            "price": 20,
+            "currencyCode": "EUR",
+        },
+    )
+    page = page_as(marketing_user)
+    page.goto(f"/orders/{ref}/")
+
+    page.locator(f"#item-{item['ref']}").get_by_role("link", name="Data extension").click()
+    new = page.locator(f"#ext-new-{item['ref']}")
+    new.locator("input[name=key]").fill("seatRow")
+    new.locator("select[name=type]").select_option("integer")
+    new.locator("input[name=value]").fill("12")
+    new.locator("input[name=value]").press("Enter")
+
+    expect(page.locator(f"#ext-row-{item['ref']}-seatRow .ext-type")).to_have_text("integer")
+    stored = sandbox.state.get_extension("orderItem", item["ref"], "ext")
+    assert stored["seatRow"] == 12 and type(stored["seatRow"]) is int
+
+
 def test_a_type_switch_is_kept_exactly(
     grid_page: Callable[..., tuple[Page, str]], sandbox: SandboxServer
 ) -> None:
