@@ -188,8 +188,20 @@ def resource_edit_view(
             "order_ref": order_ref,
             "conflict": conflict,
             "editing": True,
+            "replace_clears": fields_outside_form(record, form),
         },
     )
+
+
+SERVER_FIELDS = {"ref", "href", "createdAt", "modifiedAt", "guest", "order", "orderItems"}
+
+
+def fields_outside_form(record: Any, form: Any) -> list[str]:
+    """Fields CDP holds for this record that the form does not show: a full replace clears them."""
+    if record is None:
+        return []
+    held = {name for name, value in record.to_api().items() if value not in (None, "", [], {})}
+    return sorted(held - set(form.fields) - SERVER_FIELDS)
 
 
 def conflict_context(form: Any, conflict: EditConflict, changes: dict[str, Any]) -> dict[str, Any]:

@@ -347,3 +347,17 @@ def test_the_confirmation_names_the_audit_entry(
     )
     latest = AuditEntry.objects.filter(phase="intent").latest("id")
     assert f'href="/audit/{latest.pk}/"' in done.content.decode()
+
+
+def test_replace_all_fields_says_which_hidden_fields_it_would_clear(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
+    order = seed_order(sandbox)
+    contact = sandbox.state.create_contact(
+        order["ref"], {"firstName": "Ann", "passportExpiry": "2030-01-01T00:00:00Z"}
+    )
+
+    page = cs_client.get(f"/orders/{order['ref']}/contacts/{contact['ref']}/edit/")
+
+    help_text = page.content.decode().split('id="replace-help"')[1].split("</p>")[0]
+    assert "this form does not show: passportExpiry" in help_text
