@@ -155,28 +155,10 @@ def resource_edit_view(
     if load_error:
         refuse(request, form, load_error)
     elif request.method == "POST" and form.is_valid():
-        replace = "_replace" in request.POST
-        changes = form.cdp_body() if replace else form.cdp_changes()
-        if not changes:
-            messages.info(request, "Nothing was changed.")
-            return redirect(order_url(order_ref))
-        outcome = attempt(
-            form,
-            lambda: resource_update(
-                resource,
-                actor=request.user,
-                ref=ref,
-                changes=changes,
-                replace=replace,
-                expected_modified_at=form.cleaned_data["modifiedAt"],
-                order_ref=order_ref,
-            ),
-        )
-        if isinstance(outcome, Audited):
-            confirm(request, f"The {resource.label} was changed.", outcome)
-            return redirect(order_url(order_ref))
-        if isinstance(outcome, EditConflict):
-            conflict = conflict_context(form, outcome, changes)
+        outcome = save_edit(request, resource, form, ref=ref, order_ref=order_ref)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        conflict = outcome
     return render(
         request,
         "orders/resource_form.html",
@@ -191,6 +173,35 @@ def resource_edit_view(
             "replace_clears": fields_outside_form(record, form),
         },
     )
+
+
+def save_edit(
+    request: HtmxHttpRequest, resource: ResourceKind, form: Any, *, ref: str, order_ref: str
+) -> HttpResponse | dict[str, Any] | None:
+    """Send a valid edit; a redirect when done, a conflict's context, or None (form errors)."""
+    replace = "_replace" in request.POST
+    changes = form.cdp_body() if replace else form.cdp_changes()
+    if not changes:
+        messages.info(request, "Nothing was changed.")
+        return redirect(order_url(order_ref))
+    outcome = attempt(
+        form,
+        lambda: resource_update(
+            resource,
+            actor=request.user,
+            ref=ref,
+            changes=changes,
+            replace=replace,
+            expected_modified_at=form.cleaned_data["modifiedAt"],
+            order_ref=order_ref,
+        ),
+    )
+    if isinstance(outcome, Audited):
+        confirm(request, f"The {resource.label} was changed.", outcome)
+        return redirect(order_url(order_ref))
+    if isinstance(outcome, EditConflict):
+        return conflict_context(form, outcome, changes)
+    return None
 
 
 SERVER_FIELDS = {"ref", "href", "createdAt", "modifiedAt", "guest", "order", "orderItems"}
