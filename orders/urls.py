@@ -18,36 +18,46 @@ urlpatterns: list = [
     path("orders/<cdpref:order_ref>/", orders.order_detail, name="order-detail"),
     path(
         "orders/<cdpref:order_ref>/edit/",
-        orders.resource_edit_view, {"kind": "order"}, name="order-edit",
+        orders.resource_edit_view,
+        {"kind": "order"},
+        name="order-edit",
     ),
     path(
         "orders/<cdpref:order_ref>/delete/",
-        orders.resource_delete_view, {"kind": "order"}, name="order-delete",
+        orders.resource_delete_view,
+        {"kind": "order"},
+        name="order-delete",
     ),
     *[
         route
         for segment, kind in (
-            ("items", "order_item"), ("contacts", "contact"), ("consumers", "consumer")
+            ("items", "order_item"),
+            ("contacts", "contact"),
+            ("consumers", "consumer"),
         )
         for route in (
             path(
                 f"orders/<cdpref:order_ref>/{segment}/new/",
-                orders.resource_create_view, {"kind": kind}, name=f"{segment[:-1]}-create",
+                orders.resource_create_view,
+                {"kind": kind},
+                name=f"{segment[:-1]}-create",
             ),
             path(
                 f"orders/<cdpref:order_ref>/{segment}/<cdpref:ref>/edit/",
-                orders.resource_edit_view, {"kind": kind}, name=f"{segment[:-1]}-edit",
+                orders.resource_edit_view,
+                {"kind": kind},
+                name=f"{segment[:-1]}-edit",
             ),
             path(
                 f"orders/<cdpref:order_ref>/{segment}/<cdpref:ref>/delete/",
-                orders.resource_delete_view, {"kind": kind}, name=f"{segment[:-1]}-delete",
+                orders.resource_delete_view,
+                {"kind": kind},
+                name=f"{segment[:-1]}-delete",
             ),
         )
     ],
     path("orders/<cdpref:order_ref>/notes/", notes.note_create, name="note-create"),
-    path(
-        "orders/<cdpref:order_ref>/notes/<int:note_pk>/edit/", notes.note_edit, name="note-edit"
-    ),
+    path("orders/<cdpref:order_ref>/notes/<int:note_pk>/edit/", notes.note_edit, name="note-edit"),
     # --- Data-extension grid and bulk tagging ---
     *[
         path(f"orders/<cdpref:order_ref>/{parent}ext/{route}", view, name=f"ext-{scope}{name}")

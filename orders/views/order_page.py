@@ -70,7 +70,6 @@ def order_timeline(order_ref: str, notes: list[Any], limit: int = 30) -> list[di
     """Notes and recorded changes of an order, newest first; each intent with its outcome."""
     changes = audit_entries_for_order(order_ref=order_ref, limit=limit)
     events = [
-        {"at": event.entry.at, "entry": event.entry, "outcome": event.outcome}
-        for event in changes
+        {"at": event.entry.at, "entry": event.entry, "outcome": event.outcome} for event in changes
     ] + [{"at": note.created_at, "note": note} for note in notes]
     return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

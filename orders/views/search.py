@@ -41,7 +41,11 @@ def order_search(request: HtmxHttpRequest) -> HttpResponse:
     if offset == 0 and len(page.items) == 1 and not page.has_next:
         return redirect("order-detail", order_ref=page.items[0].ref)
     context.update(
-        field=field, value=value, page=page, offset=offset, limit=limit,
+        field=field,
+        value=value,
+        page=page,
+        offset=offset,
+        limit=limit,
         shown_to=offset + len(page.items),
         previous_offset=max(offset - limit, 0) if offset else None,
     )
