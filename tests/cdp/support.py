@@ -86,3 +86,14 @@ def person_body(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return {key: value for key, value in body.items() if value is not None}
+
+
+ORDER_URL = f"{BASE_URL}/v2.1/orders/{ORDER_REF}"
+ORDER_PATH = f"/v2.1/orders/{ORDER_REF}"
+ORDER_BODY = {
+    "ref": ORDER_REF,
+    "referenceId": "B94TXY-1",
+    "orderedAt": "2024-01-01T16:17:16Z",
+    "currencyCode": "EUR",
+    "price": 50,
+}

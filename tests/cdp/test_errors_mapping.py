@@ -33,19 +33,19 @@ from orders.cdp import (
     Order,
 )
 from orders.cdp.errors import field_from_message, parse_retry_after
-from tests.cdp.support import API_TOKEN, BASE_URL, CLIENT_KEY, ORDER_REF, make_client
+from tests.cdp.support import (
+    API_TOKEN,
+    BASE_URL,
+    CLIENT_KEY,
+    ORDER_BODY,
+    ORDER_PATH,
+    ORDER_REF,
+    ORDER_URL,
+    make_client,
+)
 
 pytestmark = pytest.mark.unit
 
-ORDER_URL = f"{BASE_URL}/v2.1/orders/{ORDER_REF}"
-ORDER_PATH = f"/v2.1/orders/{ORDER_REF}"
-ORDER_BODY = {
-    "ref": ORDER_REF,
-    "referenceId": "B94TXY-1",
-    "orderedAt": "2024-01-01T16:17:16Z",
-    "currencyCode": "EUR",
-    "price": 50,
-}
 BAD_REQUEST = {
     "status": 400,
     "code": 400,

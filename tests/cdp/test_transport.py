@@ -15,19 +15,18 @@ import responses
 from orders.cdp import CdpClient, CdpUnavailable
 from orders.cdp.client import get_client, reset_client
 from orders.cdp.http import MAX_RETRY_WAIT_S, CdpHTTPAdapter, CdpRetry
-from tests.cdp.support import API_TOKEN, BASE_URL, CLIENT_KEY, ORDER_REF, make_client
+from tests.cdp.support import (
+    API_TOKEN,
+    BASE_URL,
+    CLIENT_KEY,
+    ORDER_BODY,
+    ORDER_PATH,
+    ORDER_REF,
+    ORDER_URL,
+    make_client,
+)
 
 pytestmark = pytest.mark.unit
-
-ORDER_URL = f"{BASE_URL}/v2.1/orders/{ORDER_REF}"
-ORDER_PATH = f"/v2.1/orders/{ORDER_REF}"
-ORDER_BODY = {
-    "ref": ORDER_REF,
-    "referenceId": "B94TXY-1",
-    "orderedAt": "2024-01-01T16:17:16Z",
-    "currencyCode": "EUR",
-    "price": 50,
-}
 
 
 def test_requests_carry_basic_auth_json_headers_and_the_default_timeout(

@@ -20,7 +20,7 @@ from django.db import connection
 from django.test import Client
 
 from orders.cdp.client import reset_client
-from orders.models import AuditEntry, BulkJobOrder
+from orders.models import AuditEntry, BulkJob, BulkJobOrder
 from orders.sandbox.server import SandboxServer
 from orders.services.bulk import bulk_job_create, bulk_job_run
 from tests.factories import seed_full_order
@@ -261,6 +261,17 @@ def test_a_failed_read_is_explained_and_writes_nothing(
     assert AuditEntry.objects.count() == 0
 
 
+def campaign_job(actor: User, order_ref: str) -> BulkJob:
+    """A bulk job, not yet queued, that sets one pair on one order."""
+    return bulk_job_create(
+        actor=actor,
+        set_pairs={"campaign": "spring"},
+        remove_keys=[],
+        targets=[(order_ref, order_ref)],
+        enqueue=False,
+    )
+
+
 @pytest.mark.parametrize(
     "fault", [f for f in FAULTS if f.name != "http-429"], ids=lambda f: f.name, indirect=True
 )
@@ -269,13 +280,7 @@ def test_a_bulk_job_reports_a_failed_order_with_the_reason_and_audits_it(
 ) -> None:
     order_ref = scene.order_ref
     target = f"/v2.1/orders/{order_ref}/extensions/ext"
-    job = bulk_job_create(
-        actor=marketing_user,
-        set_pairs={"campaign": "spring"},
-        remove_keys=[],
-        targets=[(order_ref, order_ref)],
-        enqueue=False,
-    )
+    job = campaign_job(marketing_user, order_ref)
     scene.sandbox.clear_log()
     scene.sandbox.inject(**fault.switches, times=10, method="PATCH", path_prefix=target)
 
@@ -298,13 +303,7 @@ def test_a_bulk_job_waits_out_a_429_and_resends_only_what_cdp_refused(
     """A 429 means CDP did not process the PATCH, so sending it again cannot apply it twice."""
     order_ref = scene.order_ref
     target = f"/v2.1/orders/{order_ref}/extensions/ext"
-    job = bulk_job_create(
-        actor=marketing_user,
-        set_pairs={"campaign": "spring"},
-        remove_keys=[],
-        targets=[(order_ref, order_ref)],
-        enqueue=False,
-    )
+    job = campaign_job(marketing_user, order_ref)
     scene.sandbox.clear_log()
     scene.sandbox.inject(status=429, retry_after=1, times=1, method="PATCH", path_prefix=target)
 
