@@ -77,7 +77,7 @@ def main() -> int:
         emit(
             web.measure_load(
                 stack,
-                lambda: web.signed_in_session(stack.app_url, new_session_key()),
+                new_session_key,
                 users=int(os.environ.get("BENCH_LOAD_USERS", "50")),
                 seconds=float(os.environ.get("BENCH_LOAD_SECONDS", "60")),
             )

@@ -8,17 +8,18 @@ side in one run, so machine noise affects both sides alike:
 - search_page_vs_one_call: the same for a referenceId search with several results;
 - overhead_ms_order_page, overhead_ms_search: page time with zero upstream latency;
 - load_p95_ratio, load_errors: p95 page time with 50 concurrent signed-in users / p95 with
-  one user, and how many requests failed.
+  one user, and how many requests failed (load from wrk, see wrk_sessions.lua).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -176,50 +177,58 @@ def measure_pages(stack: Stack, session: requests.Session, runs: int = 15) -> di
     return figures
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+WRK_SCRIPT = Path(__file__).with_name("wrk_sessions.lua")
 
 
-def run_load(url: str, sessions: list[requests.Session], seconds: float) -> tuple[list[float], int]:
-    """Each session requests `url` in a loop for `seconds`; returns timings and errors."""
-    timings: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-
-    def user(session: requests.Session) -> None:
-        nonlocal errors
-        while time.monotonic() < stop_at:
-            try:
-                elapsed = timed(lambda: session.get(url, timeout=30))
-            except (requests.RequestException, RuntimeError):
-                with lock:
-                    errors += 1
-                continue
-            with lock:
-                timings.append(elapsed)
-
-    threads = [threading.Thread(target=user, args=(s,)) for s in sessions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return timings, errors
+def run_wrk(url: str, session_keys: list[str], seconds: float) -> dict[str, float]:
+    """Load `url` with wrk, one connection per session key; p95, throughput and errors."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: apt-get install wrk (make bench does this)")
+    users = len(session_keys)
+    result = subprocess.run(
+        [
+            "wrk",
+            "--threads",
+            str(min(users, 2)),
+            "--connections",
+            str(users),
+            "--duration",
+            f"{int(seconds)}s",
+            "--timeout",
+            "30s",
+            "--script",
+            str(WRK_SCRIPT),
+            url,
+            "--",
+            *session_keys,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return {
+        "p95_ms": figures["p95_ms"],
+        "requests_per_s": figures["requests"] / figures["seconds"],
+        "errors": float(figures["socket_errors"] + figures["bad_status"]),
+    }
 
 
 def measure_load(
-    stack: Stack, make_session: Callable[[], requests.Session], users: int, seconds: float
+    stack: Stack, new_session_key: Callable[[], str], users: int, seconds: float
 ) -> dict[str, float]:
+    """p95 of the order page with `users` signed-in users at once, against one user alone."""
     order = stack.create_order(referenceId="BENCH-LOAD")
     url = f"{stack.app_url}/orders/{order['ref']}/"
     stack.sandbox_config(latency_ms=20)
-    single, single_errors = run_load(url, [make_session()], min(seconds, 15))
-    crowd, crowd_errors = run_load(url, [make_session() for _ in range(users)], seconds)
+    single = run_wrk(url, [new_session_key()], min(seconds, 15))
+    crowd = run_wrk(url, [new_session_key() for _ in range(users)], seconds)
     stack.sandbox_config(latency_ms=0)
     return {
-        "load_p95_ratio": p95(crowd) / p95(single),
-        "load_p95_ms_one_user": p95(single),
-        f"load_p95_ms_{users}_users": p95(crowd),
-        f"load_requests_per_s_{users}_users": len(crowd) / seconds,
-        "load_errors": float(single_errors + crowd_errors),
+        "load_p95_ratio": crowd["p95_ms"] / single["p95_ms"],
+        "load_p95_ms_one_user": single["p95_ms"],
+        f"load_p95_ms_{users}_users": crowd["p95_ms"],
+        f"load_requests_per_s_{users}_users": crowd["requests_per_s"],
+        "load_errors": single["errors"] + crowd["errors"],
     }
