@@ -178,6 +178,26 @@ LOGGING = {
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
 
+# --- Signed audit checkpoints (orders/checkpoints.py; docs/deploy.md) ------------------------
+# Off unless AUDIT_SIGNING_KEY_FILE names an Ed25519 key the database never holds.
+
+AUDIT_SIGNING_KEY_FILE = env.str("AUDIT_SIGNING_KEY_FILE", default="")
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+AUDIT_CHECKPOINT_ORIGIN = env.str("AUDIT_CHECKPOINT_ORIGIN", default="cdpadmin.invalid/audit")
+AUDIT_CHECKPOINT_EVERY_S = env.int("AUDIT_CHECKPOINT_EVERY_S", default=300)
+if AUDIT_SIGNING_KEY_FILE and not AUDIT_CHECKPOINT_DIR:
+    raise ImproperlyConfigured(
+        "AUDIT_CHECKPOINT_DIR is not set (AUDIT_SIGNING_KEY_FILE is): name the directory "
+        "that receives the signed checkpoints."
+    )
+if not AUDIT_CHECKPOINT_ORIGIN or any(c.isspace() or c == "+" for c in AUDIT_CHECKPOINT_ORIGIN):
+    raise ImproperlyConfigured(
+        "AUDIT_CHECKPOINT_ORIGIN must be non-empty, with no spaces or '+', "
+        "e.g. cdpadmin.example.com/audit."
+    )
+if AUDIT_CHECKPOINT_EVERY_S <= 0:
+    raise ImproperlyConfigured("AUDIT_CHECKPOINT_EVERY_S must be a positive number of seconds.")
+
 # --- Production hardening (PRODUCTION=true) --------------------------------------------------
 # Everything here is off in trial mode so `make run` works over plain http://127.0.0.1.
 # TLS ends at the reverse proxy; see docs/deploy.md.

@@ -227,3 +227,25 @@ class SignInAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Failed sign-in as “{self.username}” from {self.ip or 'unknown'} at {self.at}"
+
+
+class AuditCheckpoint(models.Model):
+    """A note of each signed checkpoint written to AUDIT_CHECKPOINT_DIR (see `orders.checkpoints`).
+
+    Only a record, for the audit page and to skip a checkpoint of an unchanged chain: the
+    signed files are what verification trusts, never this table.
+    """
+
+    at = models.DateTimeField()
+    origin = models.CharField(max_length=255)
+    row_count = models.PositiveBigIntegerField()
+    last_id = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=255)
+
+    class Meta:
+        default_permissions = ()
+        get_latest_by = "id"
+
+    def __str__(self) -> str:
+        return f"Checkpoint {self.file_name}"

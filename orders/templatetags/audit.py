@@ -11,6 +11,7 @@ from django import template
 from django.utils.text import get_text_list
 
 from orders.models import AuditEntry
+from orders.services.checkpoints import RESEAL_RESOURCE
 from orders.services.extensions import SCOPES, same_value
 from orders.services.resources import KINDS
 
@@ -86,7 +87,14 @@ def audit_sentence(entry: AuditEntry) -> str:
     label = resource_label(entry.resource_type)
     operation = entry.action.rsplit(".", 1)[-1]
     payload = _as_dict(entry.request_payload)
-    if entry.phase == AuditEntry.Phase.OBSERVED:
+    if entry.resource_type == RESEAL_RESOURCE:
+        checkpoint = _as_dict(entry.before).get("checkpoint")
+        row = _as_dict(entry.after).get("row_count")
+        sentence = (
+            f"Declared that the trail was restored from a backup: rewound from checkpoint "
+            f"{checkpoint} to row {row}."
+        )
+    elif entry.phase == AuditEntry.Phase.OBSERVED:
         names = changed_fields(entry.before, entry.after)
         what = get_text_list(names, "and") if names else "nothing visible"
         sentence = f"Changed outside cdpadmin: {what}."

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orders.cdp import CdpError
 from orders.forms import AuditFilterForm
-from orders.models import AuditEntry, ChainVerification
+from orders.models import AuditCheckpoint, AuditEntry, ChainVerification
 from orders.selectors import (
     DEFAULT_LIMIT,
     EXPORT_COLUMNS,
@@ -31,6 +31,7 @@ from orders.selectors import (
     key_history,
 )
 from orders.services.audited import ServiceError
+from orders.services.checkpoints import checkpoints_enabled
 from orders.services.revert import RevertRefused, is_revertable, revert_entry, revert_plan
 from orders.tasks import verify_audit_chain
 from orders.templatetags.audit import diff_rows, resource_label
@@ -81,6 +82,8 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         "older_query": urlencode({**query, "before": page.next_before_id or ""}),
         "is_first_page": _before_id(request) is None,
         "verification": ChainVerification.objects.order_by("-at", "-id").first(),
+        "checkpoints_on": checkpoints_enabled(),
+        "checkpoint": AuditCheckpoint.objects.order_by("-id").first(),
     }
     return render(request, "orders/audit_list.html", context)
 

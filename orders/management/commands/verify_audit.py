@@ -8,7 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders.audit import ChainBreak, ChainReport, compute_hash, verify_rows, verify_table
+from orders.checkpoints import CheckpointError, read_verifier
 from orders.selectors import EXPORT_COLUMNS, HEAD_MARKER, parse_export_cells
+from orders.services.checkpoints import verify_with_checkpoints
 
 
 class ExportFormatError(CommandError):
@@ -63,13 +65,45 @@ class Command(BaseCommand):
         parser.add_argument(
             "--file", type=Path, help="Check a CSV export (from /audit/export.csv) instead."
         )
+        parser.add_argument(
+            "--checkpoints",
+            type=Path,
+            metavar="DIR",
+            help="Also check that the chain still extends every signed checkpoint in DIR.",
+        )
+        parser.add_argument(
+            "--public-key",
+            metavar="KEY",
+            help="The verifier key the checkpoints must be signed by (as printed, or a file).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["checkpoints"] is not None:
+            self.verify_checkpoints(Path(options["checkpoints"]), options["public_key"])
+            return
         if options["file"] is None:
             report = verify_table()
             self.report(report, source="the audit table")
             return
         self.verify_file(Path(options["file"]))
+
+    def verify_checkpoints(self, directory: Path, public_key: str | None) -> None:
+        if not public_key:
+            raise CommandError("--checkpoints needs --public-key: the key they must be signed by.")
+        try:
+            checked = verify_with_checkpoints(
+                directory=directory, verifier=read_verifier(public_key)
+            )
+        except CheckpointError as exc:
+            raise CommandError(exc.message) from exc
+        if not checked.checkpoints:
+            raise CommandError(f"There is no checkpoint in {directory} to verify against.")
+        for gap in checked.gaps:
+            self.stdout.write(gap)
+        if checked.violations:
+            raise CommandError(checked.summary(directory))
+        self.report(checked.chain, source="the audit table")
+        self.stdout.write(checked.summary(directory))
 
     def verify_file(self, path: Path) -> None:
         head = read_head(path)
