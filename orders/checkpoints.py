@@ -190,14 +190,17 @@ class Checkpoint:
         )
 
     def sign(self, name: str, key: Ed25519PrivateKey) -> str:
-        """The signed note: the text, a blank line and one signature line."""
-        text = self.text()
-        signature = key_id(name, key.public_key()) + key.sign(text.encode())
-        return f"{text}\n{SIGNATURE_PREFIX}{name} {base64.b64encode(signature).decode()}\n"
+        return sign_note(self.text(), name, key)
 
 
-def open_note(note: str, verifier: Verifier) -> Checkpoint:
-    """The checkpoint in `note` if `verifier`'s key signed it; `CheckpointError` otherwise.
+def sign_note(text: str, name: str, key: Ed25519PrivateKey) -> str:
+    """The signed note: `text` (ending in a newline), a blank line and one signature line."""
+    signature = key_id(name, key.public_key()) + key.sign(text.encode())
+    return f"{text}\n{SIGNATURE_PREFIX}{name} {base64.b64encode(signature).decode()}\n"
+
+
+def verify_note(note: str, verifier: Verifier) -> str:
+    """The text of `note` if `verifier`'s key signed it; `CheckpointError` otherwise.
 
     Signatures from other keys are ignored, as the signed-note spec asks; a note with none
     from the pinned key is refused.
@@ -228,6 +231,12 @@ def open_note(note: str, verifier: Verifier) -> Checkpoint:
         raise CheckpointError(
             f"it carries no signature by the key {verifier.name}+{verifier.key_id.hex()}"
         )
+    return text
+
+
+def open_note(note: str, verifier: Verifier) -> Checkpoint:
+    """The checkpoint in `note`, if `verifier`'s key signed it (`CheckpointError` otherwise)."""
+    text = verify_note(note, verifier)
     try:
         checkpoint = Checkpoint.from_text(text)
     except ValueError as exc:

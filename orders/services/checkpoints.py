@@ -187,7 +187,9 @@ class CheckpointReport:
             return self.violations[0] + (f" ({more} more checkpoints violated.)" if more else "")
         if not self.checkpoints:
             return f"There is no checkpoint in {directory} yet."
-        return f"It extends all {self.checkpoints} signed checkpoints in {directory}."
+        which = "the" if self.checkpoints == 1 else f"all {self.checkpoints}"
+        plural = "" if self.checkpoints == 1 else "s"
+        return f"It extends {which} signed checkpoint{plural} in {directory}."
 
 
 def _mismatch(checkpoint: Checkpoint, found: tuple[int, str] | None, total: int) -> str | None:

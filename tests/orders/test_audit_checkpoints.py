@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from orders.audit import HASHED_FIELDS, append_entry, compute_hash, verify_table
 from orders.checkpoints import (
@@ -25,8 +28,16 @@ from orders.checkpoints import (
     open_note,
     write_note,
 )
-from orders.models import AuditCheckpoint, AuditEntry
+from orders.models import AuditCheckpoint, AuditEntry, ChainVerification
+from orders.services.bulk import bulk_job_create
 from orders.services.checkpoints import checkpoint_take
+from orders.tasks import (
+    run_bulk_job,
+    schedule_audit_checkpoints,
+    take_audit_checkpoint,
+    verify_audit_chain,
+)
+from tests.factories import seed_order
 
 pytestmark = pytest.mark.integration
 
@@ -311,3 +322,71 @@ def test_without_a_signing_key_checkpoints_are_off(db: None, settings) -> None:
 
     with pytest.raises(CommandError, match="Signed checkpoints are off"):
         call_command("audit_checkpoint")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_job_ends_with_a_checkpoint(sandbox, marketing_user, keys: Keys) -> None:
+    ref = seed_order(sandbox, referenceId="CHECKPOINT-1")["ref"]
+    job = bulk_job_create(
+        actor=marketing_user,
+        set_pairs={"campaign": "spring"},
+        remove_keys=[],
+        targets=[(ref, ref)],
+        enqueue=False,
+    )
+
+    run_bulk_job.call(job_id=str(job.id))
+
+    latest = AuditCheckpoint.objects.get()
+    assert latest.row_count == AuditEntry.objects.count() >= 2
+    assert (keys.directory / latest.file_name).is_file()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_checkpoints_every_interval_and_never_doubles_the_cycle(keys: Keys) -> None:
+    add_rows(2)
+    assert schedule_audit_checkpoints(delay_s=0) is True
+    assert schedule_audit_checkpoints(delay_s=0) is False
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    assert AuditCheckpoint.objects.get().row_count == 2
+    waiting = DBTaskResult.objects.get(
+        task_path=take_audit_checkpoint.module_path, status=TaskResultStatus.READY
+    )
+    assert 290 < (waiting.run_after - timezone.now()).total_seconds() <= 300
+
+
+def test_the_audit_page_says_when_checkpoints_are_off(auditor_client, settings) -> None:
+    settings.AUDIT_SIGNING_KEY_FILE = ""
+
+    html = auditor_client.get("/audit/").content.decode()
+
+    assert "Signed checkpoints are off: set AUDIT_SIGNING_KEY_FILE" in html
+
+
+def test_the_audit_page_shows_the_latest_checkpoint_and_its_verification(
+    checkpointed, keys: Keys, auditor_client
+) -> None:
+    rows, names = checkpointed
+    verify_audit_chain.call(actor_id=None)
+
+    html = auditor_client.get("/audit/").content.decode()
+
+    assert f"Latest signed checkpoint: 20 rows up to entry #{rows[-1].pk}" in html
+    assert names[1] in html
+    assert f"It extends all 2 signed checkpoints in {keys.directory}." in html
+
+
+def test_the_background_verification_names_a_violated_checkpoint(
+    checkpointed, keys: Keys, auditor_client
+) -> None:
+    rows, names = checkpointed
+    with trigger_disabled() as cursor:
+        cursor.execute("DELETE FROM orders_auditentry WHERE id > %s", [rows[14].pk])
+
+    assert verify_audit_chain.call(actor_id=None) is False
+
+    verification = ChainVerification.objects.get()
+    assert f"Checkpoint {names[1]} is violated" in verification.message
+    assert f"Checkpoint {names[1]} is violated" in auditor_client.get("/audit/").content.decode()

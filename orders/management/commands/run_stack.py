@@ -13,6 +13,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 
+from orders.checkpoints import generate_key
+from orders.tasks import schedule_audit_checkpoints
+
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "cdpadmin-demo"  # noqa: S105 - trial mode only, against the local sandbox
 
@@ -76,6 +79,9 @@ class Command(BaseCommand):
                 if not wait_for_port(host, port, 20):
                     raise CommandError(f"The CDP sandbox did not start on {host}:{port}.")
                 self.ensure_demo_login()
+            os.environ.update(self.trial_checkpoints())
+            if os.environ.get("AUDIT_SIGNING_KEY_FILE"):
+                schedule_audit_checkpoints(delay_s=0)
             children.append(subprocess.Popen([*manage, "db_worker"]))
             children.append(
                 subprocess.Popen(
@@ -101,6 +107,19 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
             user.groups.set(Group.objects.all())
+
+    def trial_checkpoints(self) -> dict[str, str]:
+        """In trial mode, sign audit checkpoints with a key kept in the git-ignored data folder."""
+        if not settings.CDP_SANDBOX or settings.AUDIT_SIGNING_KEY_FILE:
+            return {}
+        data = settings.BASE_DIR / ".cdpadmin"
+        key = data / "audit-signing-key.pem"
+        if not key.exists():
+            generate_key(key)
+        return {
+            "AUDIT_SIGNING_KEY_FILE": str(key),
+            "AUDIT_CHECKPOINT_DIR": str(data / "audit-checkpoints"),
+        }
 
     def announce(self, port: int) -> None:
         lines = [f"cdpadmin is running at http://127.0.0.1:{port}/"]
