@@ -100,9 +100,11 @@ def main() -> int:
         }
     )
 
-    from tests.bench.audit import measure_audit
+    from tests.bench.audit import measure_audit, measure_checkpoints
 
-    emit(measure_audit(int(os.environ.get("BENCH_AUDIT_ROWS", "1000000")), own_database=False))
+    audit_rows = int(os.environ.get("BENCH_AUDIT_ROWS", "1000000"))
+    emit(measure_audit(audit_rows, own_database=False))
+    emit(measure_checkpoints(audit_rows, own_database=False))
     return 0
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import statistics
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,6 +51,67 @@ def _median_ms(action: Callable[[], Any], runs: int) -> float:
     return round(statistics.median(timings), 2)
 
 
+def _ensure_rows(rows: int) -> None:
+    from orders.management.commands.seed_audit import seed_audit
+    from orders.models import AuditEntry
+
+    have = AuditEntry.objects.count()
+    if have < rows:
+        seed_audit(rows=rows - have)
+
+
+def measure_checkpoints(
+    rows: int = 1_000_000, runs: int = 5, *, own_database: bool = True
+) -> dict[str, float]:
+    """Milliseconds to take a signed checkpoint, and seconds to verify against them, at `rows`.
+
+    `checkpoint_ms` is the steady state (one row added since the previous checkpoint, as the
+    worker sees it); `checkpoint_first_ms` is the very first one, which counts the rows once.
+    """
+    if own_database:
+        use_bench_database()
+    from django.test import override_settings
+
+    from orders.audit import append_entry
+    from orders.checkpoints import Verifier, generate_key
+    from orders.models import AuditCheckpoint
+    from orders.services.checkpoints import checkpoint_take, verify_with_checkpoints
+
+    _ensure_rows(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        key = generate_key(Path(folder) / "key.pem")
+        directory = Path(folder) / "checkpoints"
+        origin = "bench.invalid/audit"
+        with override_settings(
+            AUDIT_SIGNING_KEY_FILE=str(Path(folder) / "key.pem"),
+            AUDIT_CHECKPOINT_DIR=str(directory),
+            AUDIT_CHECKPOINT_ORIGIN=origin,
+        ):
+            AuditCheckpoint.objects.all().delete()
+            started = time.perf_counter()
+            checkpoint_take()
+            first_ms = (time.perf_counter() - started) * 1000
+            timings = []
+            for n in range(runs):
+                append_entry(action="bench.checkpoint", phase="observed", resource_type="bench")
+                started = time.perf_counter()
+                assert checkpoint_take() is not None, n
+                timings.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            report = verify_with_checkpoints(
+                directory=directory, verifier=Verifier.for_key(origin, key.public_key())
+            )
+            verify_s = time.perf_counter() - started
+    assert report.ok, report.violations or report.chain.first_break
+    return {
+        "checkpoint_ms": round(statistics.median(timings), 2),
+        "checkpoint_first_ms": round(first_ms, 2),
+        "verify_with_checkpoints_s": round(verify_s, 1),
+        "verify_with_checkpoints_rows": float(report.total_rows),
+        "verify_with_checkpoints_count": float(report.checkpoints),
+    }
+
+
 def measure_audit(
     rows: int = 1_000_000, runs: int = 5, *, own_database: bool = True
 ) -> dict[str, float]:
@@ -58,14 +121,11 @@ def measure_audit(
     """
     if own_database:
         use_bench_database()
-    from orders.management.commands.seed_audit import seed_audit
     from orders.models import AuditEntry
     from orders.selectors import AuditFilters, audit_entries
     from orders.views.audit import export_lines
 
-    have = AuditEntry.objects.count()
-    if have < rows:
-        seed_audit(rows=rows - have)
+    _ensure_rows(rows)
     sample = AuditEntry.objects.filter(phase="intent").order_by("-id").values("order_ref")[200]
     user = AuditEntry.objects.exclude(actor=None).order_by("-id").values("actor_username")[0]
 
@@ -92,6 +152,9 @@ def measure_audit(
 if __name__ == "__main__":
     import sys
 
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    for name, value in measure_audit(count).items():
+    # `python -m tests.bench.audit [ROWS] [--checkpoints]`: the audit figures, or only the
+    # checkpoint ones.
+    count = next((int(arg) for arg in sys.argv[1:] if arg.isdigit()), 1_000_000)
+    measure = measure_checkpoints if "--checkpoints" in sys.argv else measure_audit
+    for name, value in measure(count).items():
         print(f"{name}: {value}")

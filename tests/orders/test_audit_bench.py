@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from orders.models import AuditEntry
-from tests.bench.audit import measure_audit
+from tests.bench.audit import measure_audit, measure_checkpoints
 
 pytestmark = pytest.mark.integration
 
@@ -30,3 +30,11 @@ def test_seeded_rows_mix_every_kind_of_event(db) -> None:
     assert phases == {"intent", "outcome", "observed"}
     assert outcomes == {"", "success", "failure"}
     assert AuditEntry.objects.filter(resource_type="order_extension").exists()
+
+
+def test_the_checkpoint_benchmark_reports_both_figures_on_a_valid_chain(db) -> None:
+    results = measure_checkpoints(500, runs=2, own_database=False)
+
+    assert results["checkpoint_ms"] > 0 and results["verify_with_checkpoints_s"] >= 0
+    assert results["verify_with_checkpoints_rows"] == 502
+    assert results["verify_with_checkpoints_count"] == 3
