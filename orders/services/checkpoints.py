@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -51,12 +52,15 @@ def checkpoint_directory() -> Path:
     return Path(settings.AUDIT_CHECKPOINT_DIR)
 
 
-def own_verifier() -> Verifier:
-    """The verifier key of this deployment's signing key (raises `CheckpointsOff`)."""
+def _signing_key() -> Ed25519PrivateKey:
     if not checkpoints_enabled():
         raise CheckpointsOff("Signed checkpoints are off: AUDIT_SIGNING_KEY_FILE is not set.")
-    key = load_signing_key(Path(settings.AUDIT_SIGNING_KEY_FILE))
-    return Verifier.for_key(settings.AUDIT_CHECKPOINT_ORIGIN, key.public_key())
+    return load_signing_key(Path(settings.AUDIT_SIGNING_KEY_FILE))
+
+
+def own_verifier() -> Verifier:
+    """The verifier key of this deployment's signing key (raises `CheckpointsOff`)."""
+    return Verifier.for_key(settings.AUDIT_CHECKPOINT_ORIGIN, _signing_key().public_key())
 
 
 def _lock() -> None:
@@ -82,8 +86,8 @@ def checkpoint_take() -> AuditCheckpoint | None:
 
     Raises `CheckpointError` (off, unreadable key) and `OSError` (the directory).
     """
-    verifier = own_verifier()
-    key = load_signing_key(Path(settings.AUDIT_SIGNING_KEY_FILE))
+    key = _signing_key()
+    verifier = Verifier.for_key(settings.AUDIT_CHECKPOINT_ORIGIN, key.public_key())
     with transaction.atomic():
         _lock()
         head = AuditEntry.objects.order_by("-id").values_list("id", "hash").first()

@@ -68,6 +68,9 @@ def test_real_credentials_pick_the_regions_host(region: str, host: str) -> None:
         ({"CDP_ORDER_UPDATE_API": "v3"}, "CDP_ORDER_UPDATE_API must be"),
         ({"DEBUG": "maybe"}, "DEBUG has the value 'maybe'"),
         ({"PRODUCTION": "true", "SECRET_KEY": ""}, "SECRET_KEY is not set"),
+        ({"AUDIT_SIGNING_KEY_FILE": "/etc/key.pem"}, "AUDIT_CHECKPOINT_DIR is not set"),
+        ({"AUDIT_CHECKPOINT_ORIGIN": "my log"}, "AUDIT_CHECKPOINT_ORIGIN must be"),
+        ({"AUDIT_CHECKPOINT_EVERY_S": "0"}, "AUDIT_CHECKPOINT_EVERY_S must be"),
     ],
 )
 def test_a_misconfiguration_stops_start_up_naming_the_variable(

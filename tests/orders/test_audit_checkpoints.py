@@ -390,3 +390,25 @@ def test_the_background_verification_names_a_violated_checkpoint(
     verification = ChainVerification.objects.get()
     assert f"Checkpoint {names[1]} is violated" in verification.message
     assert f"Checkpoint {names[1]} is violated" in auditor_client.get("/audit/").content.decode()
+
+
+def test_the_reseal_entry_reads_as_a_declaration_on_the_audit_pages(
+    checkpointed, keys: Keys, auditor_client
+) -> None:
+    rows, names = checkpointed
+    with trigger_disabled() as cursor:
+        cursor.execute("DELETE FROM orders_auditentry WHERE id > %s", [rows[14].pk])
+    call_command(
+        "audit_checkpoint", "--reseal", "--reason", "Restored <b>backup</b>", stdout=io.StringIO()
+    )
+    reseal = AuditEntry.objects.order_by("-id").first()
+
+    listing = auditor_client.get("/audit/").content.decode()
+    detail = auditor_client.get(f"/audit/{reseal.pk}/").content.decode()
+
+    sentence = (
+        "Declared that the trail was restored from a backup: rewound from checkpoint "
+        f"{names[1]} to row 15."
+    )
+    assert sentence in listing and "Declared by an operator" in listing
+    assert sentence in detail and "Restored &lt;b&gt;backup&lt;/b&gt;" in detail
