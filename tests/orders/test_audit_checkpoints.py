@@ -117,6 +117,11 @@ def trigger_disabled() -> Iterator[Any]:
             )
 
 
+def delete_rows_after(entry: AuditEntry) -> None:
+    with trigger_disabled() as cursor:
+        cursor.execute("DELETE FROM orders_auditentry WHERE id > %s", [entry.pk])
+
+
 def rehash_from(entry_id: int) -> None:
     """Recompute every hash from `entry_id` on, as someone covering their tracks would."""
     previous = AuditEntry.objects.filter(id__lt=entry_id).order_by("-id").first()
@@ -142,8 +147,7 @@ def test_the_untouched_chain_passes(checkpointed, keys: Keys) -> None:
 
 def test_deleting_the_newest_rows_names_the_checkpoint(checkpointed, keys: Keys) -> None:
     rows, names = checkpointed
-    with trigger_disabled() as cursor:
-        cursor.execute("DELETE FROM orders_auditentry WHERE id > %s", [rows[14].pk])
+    delete_rows_after(rows[14])
     assert verify_table().ok  # the shortened chain is still a valid chain on its own
 
     with pytest.raises(CommandError, match=rf"Checkpoint {names[1]} is violated:.*deleted"):
@@ -210,8 +214,7 @@ def test_a_checkpoint_edited_after_signing_fails(checkpointed, keys: Keys) -> No
 
 def test_a_declared_reseal_passes_and_reports_the_gap(checkpointed, keys: Keys) -> None:
     rows, names = checkpointed
-    with trigger_disabled() as cursor:  # a restore from a backup taken after row 15
-        cursor.execute("DELETE FROM orders_auditentry WHERE id > %s", [rows[14].pk])
+    delete_rows_after(rows[14])  # as a restore from a backup taken after row 15 does
     out = io.StringIO()
 
     call_command(
@@ -382,8 +385,7 @@ def test_the_background_verification_names_a_violated_checkpoint(
     checkpointed, keys: Keys, auditor_client
 ) -> None:
     rows, names = checkpointed
-    with trigger_disabled() as cursor:
-        cursor.execute("DELETE FROM orders_auditentry WHERE id > %s", [rows[14].pk])
+    delete_rows_after(rows[14])
 
     assert verify_audit_chain.call(actor_id=None) is False
 
@@ -396,8 +398,7 @@ def test_the_reseal_entry_reads_as_a_declaration_on_the_audit_pages(
     checkpointed, keys: Keys, auditor_client
 ) -> None:
     rows, names = checkpointed
-    with trigger_disabled() as cursor:
-        cursor.execute("DELETE FROM orders_auditentry WHERE id > %s", [rows[14].pk])
+    delete_rows_after(rows[14])
     call_command(
         "audit_checkpoint", "--reseal", "--reason", "Restored <b>backup</b>", stdout=io.StringIO()
     )
