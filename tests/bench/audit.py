@@ -61,7 +61,7 @@ def _ensure_rows(rows: int) -> None:
 
 
 def measure_checkpoints(
-    rows: int = 1_000_000, runs: int = 5, *, own_database: bool = True
+    rows: int = 1_000_000, runs: int = 15, *, own_database: bool = True
 ) -> dict[str, float]:
     """Milliseconds to take a signed checkpoint, and seconds to verify against them, at `rows`.
 
