@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from orders.converters import CdpRefConverter
 from orders.ext_forms import KEY_PATTERN
+from orders.search_terms import GUEST_REF, REFERENCE_ID, Term, search_terms
 from orders.selectors import AuditFilters, Outcome
 from orders.templatetags.audit import resource_label
 
@@ -313,9 +314,9 @@ def _snake(name: str) -> str:
 
 
 class SearchForm(forms.Form):
-    """One box for either: a UUID is a guest ref, anything else a referenceId."""
+    """One box for a referenceId, an order ref or a guest ref (read by `search_terms`)."""
 
-    q = forms.CharField(label="referenceId or guest ref", max_length=255, required=False)
+    q = forms.CharField(label="referenceId, order ref or guest ref", max_length=255, required=False)
     referenceId = forms.CharField(max_length=255, required=False)
     guestRef = forms.CharField(max_length=36, required=False)
     offset = forms.IntegerField(min_value=0, required=False)
@@ -333,12 +334,6 @@ class SearchForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        query = (data.get("q") or "").strip()
-        if query and not data.get("referenceId") and not data.get("guestRef"):
-            if UUID_RE.match(query):
-                data["guestRef"] = query.lower()
-            else:
-                data["referenceId"] = query
         if data.get("referenceId") and data.get("guestRef"):
             raise ValidationError("Search by referenceId or by guest ref, not both.")
         data["offset"] = data.get("offset") or 0
@@ -346,14 +341,15 @@ class SearchForm(forms.Form):
         return data
 
     @property
-    def criteria(self) -> tuple[str, str] | None:
+    def terms(self) -> list[Term]:
+        """What to search for, in order; an explicit field (from a page link) is taken as is."""
         if not self.is_valid():
-            return None
+            return []
         if self.cleaned_data.get("guestRef"):
-            return ("guestRef", self.cleaned_data["guestRef"])
+            return search_terms(self.cleaned_data["guestRef"], kinds=(GUEST_REF,))
         if self.cleaned_data.get("referenceId"):
-            return ("referenceId", self.cleaned_data["referenceId"].strip())
-        return None
+            return search_terms(self.cleaned_data["referenceId"], kinds=(REFERENCE_ID,))
+        return search_terms(self.cleaned_data.get("q") or "")
 
 
 class LookupForm(forms.Form):

@@ -7,7 +7,6 @@ asks, then the lookup is tried again; a lookup is given up only after MAX_ATTEMP
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -15,14 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from orders.cdp import CdpError, CdpNotFound, CdpRateLimited, get_client
+from orders.cdp import CdpError, CdpRateLimited, get_client
 from orders.cdp.records import Order
-from orders.converters import CdpRefConverter
+from orders.search_terms import ORDER_REF, REFERENCE_ID, SEARCH_KINDS, Term, find_page, search_terms
 
 MAX_WORKERS = 8
 MAX_ATTEMPTS = 5
 SEARCH_PAGE = 100  # CDP's largest page
-UUID_RE = re.compile(f"^{CdpRefConverter.regex}$")
+BULK_KINDS = (ORDER_REF, REFERENCE_ID)
 
 T = TypeVar("T")
 
@@ -34,6 +33,7 @@ class LookupResult:
     value: str
     orders: tuple[Order, ...] = ()
     error: str = ""
+    term: Term | None = None  # the reading that found the orders
 
     @property
     def status(self) -> str:
@@ -73,32 +73,37 @@ def call_with_backoff(call: Callable[[], T], gate: RateLimitGate) -> T:
     raise AssertionError("unreachable")
 
 
-def lookup_one(value: str, gate: RateLimitGate, *, max_matches: int = SEARCH_PAGE) -> LookupResult:
-    """The orders `value` names: the order with that ref, else those with that referenceId.
+def lookup_one(
+    value: str,
+    gate: RateLimitGate,
+    *,
+    max_matches: int = SEARCH_PAGE,
+    kinds: Sequence[str] = BULK_KINDS,
+    retry_upper: bool = False,
+) -> LookupResult:
+    """The orders `value` names: its readings (`orders.search_terms`) tried in order, the
+    first that finds orders wins. At most `max_matches` orders (whole pages) are returned.
 
-    A UUID that is no order's ref is still searched as a referenceId, since some organisations
-    number their orders with UUIDs. At most `max_matches` orders (whole pages) are returned.
+    The defaults are the bulk job's (an order ref or an exact referenceId); the paste-many
+    lookup passes the search box's readings.
     """
     client = get_client()
     try:
-        if UUID_RE.match(value):
-            try:
-                order = call_with_backoff(lambda: client.order_get(value.lower()), gate)
-                return LookupResult(value, (order,))
-            except CdpNotFound:
-                pass
-        found: list[Order] = []
-        offset: int | None = 0
-        while offset is not None and len(found) < max_matches:
-            page = call_with_backoff(
-                lambda start=offset: client.orders_search(
-                    reference_id=value, offset=start, limit=SEARCH_PAGE
-                ),
-                gate,
-            )
-            found += page.items
-            offset = page.next_offset if page.has_next else None
-        return LookupResult(value, tuple(found))
+        for term in search_terms(value, kinds=kinds, retry_upper=retry_upper):
+            found: list[Order] = []
+            offset: int | None = 0
+            while offset is not None and len(found) < max_matches:
+                page = call_with_backoff(
+                    lambda start=offset, term=term: find_page(
+                        client, term, offset=start, limit=SEARCH_PAGE
+                    ),
+                    gate,
+                )
+                found += page.items
+                offset = page.next_offset if page.has_next else None
+            if found:
+                return LookupResult(value, tuple(found), term=term)
+        return LookupResult(value)
     except CdpError as exc:
         return LookupResult(value, error=exc.message)
 
@@ -113,5 +118,9 @@ def parallel_map(func: Callable[[str, RateLimitGate], T], values: Sequence[str])
 
 
 def lookup_orders(values: Iterable[str]) -> list[LookupResult]:
-    """Look each value up as an order ref (a UUID) or else as a referenceId."""
-    return parallel_map(lookup_one, list(values))
+    """Look each value up the way the search box reads it (order ref, guest ref, referenceId,
+    then the referenceId upper-cased)."""
+    return parallel_map(
+        lambda value, gate: lookup_one(value, gate, kinds=SEARCH_KINDS, retry_upper=True),
+        list(values),
+    )

@@ -249,3 +249,31 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"Checkpoint {self.file_name}"
+
+
+class RecentlyViewedOrder(models.Model):
+    """An order a user opened, for their home page; one row per user and order, kept short.
+
+    `reference_id` is what the order page showed, so lists can name the order without
+    asking CDP again. It may be out of date if the order was renumbered since.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recent_orders"
+    )
+    order_ref = models.CharField(max_length=36)
+    reference_id = models.CharField(max_length=255, blank=True)
+    viewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["user", "order_ref"], name="recent_order_per_user")
+        ]
+        indexes = [
+            models.Index(fields=["user", "-viewed_at"], name="recent_order_user_viewed"),
+            models.Index(fields=["order_ref"], name="recent_order_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} viewed {self.reference_id or self.order_ref}"

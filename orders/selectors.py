@@ -246,6 +246,10 @@ def chain_head() -> tuple[int, str]:
 # --- Export format -------------------------------------------------------------------------
 
 EXPORT_COLUMNS = ("id", "hash", *HASHED_FIELDS)
+# The export's header: the hashed columns, then the change in words (not hashed; ignored on
+# verification, so an export verifies the same with or without it).
+DESCRIPTION_COLUMN = "description"
+DESCRIBED_COLUMNS = (*EXPORT_COLUMNS, DESCRIPTION_COLUMN)
 JSON_COLUMNS = frozenset({"request_payload", "before", "after"})
 NULLABLE_INT_COLUMNS = frozenset({"actor_id", "cdp_status", "intent_id", "reverts_id"})
 HEAD_MARKER = "# chain head at export time"
@@ -282,6 +286,8 @@ def parse_export_cells(cells: Sequence[str]) -> dict[str, Any]:
 
     `at` stays the canonical string, which hashes the same as the datetime it came from.
     """
+    if len(cells) == len(DESCRIBED_COLUMNS):
+        cells = cells[: len(EXPORT_COLUMNS)]
     if len(cells) != len(EXPORT_COLUMNS):
         raise ValueError(f"expected {len(EXPORT_COLUMNS)} cells, found {len(cells)}")
     row: dict[str, Any] = {}

@@ -4,14 +4,14 @@ from django.urls import path, register_converter
 
 from orders.converters import CdpRefConverter
 from orders.ext_forms import ExtKeyConverter
-from orders.views import audit, extensions, jobs, notes, orders, search
+from orders.views import audit, extensions, home, jobs, notes, orders, search
 
 register_converter(CdpRefConverter, "cdpref")
 register_converter(ExtKeyConverter, "extkey")
 
 urlpatterns: list = [
     # --- Customer-service desk: search, order page, forms, notes ---
-    path("", search.order_search, name="home"),
+    path("", home.home, name="home"),
     path("orders/", search.order_search, name="order-search"),
     path("orders/lookup/", search.order_lookup, name="order-lookup"),
     path("orders/new/", orders.resource_create_view, {"kind": "order"}, name="order-create"),

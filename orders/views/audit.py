@@ -15,19 +15,23 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders.cdp import CdpError
+from orders.changes import export_description
 from orders.forms import AuditFilterForm
+from orders.home import change_views
 from orders.models import AuditCheckpoint, AuditEntry, ChainVerification
 from orders.selectors import (
     DEFAULT_LIMIT,
-    EXPORT_COLUMNS,
+    DESCRIBED_COLUMNS,
     HEAD_MARKER,
     AuditFilters,
     Event,
+    EventPage,
     Outcome,
     audit_entries,
     chain_head,
     export_cells,
     export_rows,
+    guard_cell,
     key_history,
 )
 from orders.services.audited import ServiceError
@@ -71,13 +75,19 @@ def _limit(request: HtmxHttpRequest) -> int:
 def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     filters = form.filters()
-    page = audit_entries(filters=filters, before_id=_before_id(request), limit=_limit(request))
+    # An invalid filter shows its error and no rows: never "every change" by mistake.
+    page = (
+        EventPage()
+        if form.errors
+        else audit_entries(filters=filters, before_id=_before_id(request), limit=_limit(request))
+    )
     query = {k: v for k, v in request.GET.items() if k != "before" and v}
     context = {
         "title": "Audit trail",
         "form": form,
         "page": page,
-        "description": describe(filters),
+        "changes": change_views(page),
+        "description": "" if form.errors else describe(filters),
         "query": urlencode(query),
         "older_query": urlencode({**query, "before": page.next_before_id or ""}),
         "is_first_page": _before_id(request) is None,
@@ -97,6 +107,7 @@ def audit_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return redirect("audit-detail", pk=entry.intent_id)
     outcome = entry.outcomes.order_by("id").first()
     event = Event(entry, outcome)
+    change = change_views([event])[0]
     applied = entry.phase == AuditEntry.Phase.OBSERVED or (
         outcome is not None and outcome.outcome == AuditEntry.Outcome.SUCCESS
     )
@@ -106,8 +117,9 @@ def audit_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else entry.after
     )
     context = {
-        "title": f"Audit entry #{entry.pk}",
+        "title": f"Change #{entry.pk}",
         "event": event,
+        "change": change,
         "entry": entry,
         "outcome": outcome,
         "applied": applied,
@@ -141,9 +153,9 @@ def export_lines(filters: AuditFilters) -> Iterator[str]:
     """The CSV export, line by line: a header, the rows, and the chain head at export time."""
     writer = csv.writer(_Echo())
     head_id, head_hash = chain_head()
-    yield writer.writerow(EXPORT_COLUMNS)
+    yield writer.writerow(DESCRIBED_COLUMNS)
     for row in export_rows(filters, up_to_id=head_id):
-        yield writer.writerow(export_cells(row))
+        yield writer.writerow([*export_cells(row), guard_cell(export_description(row))])
     scope = "complete" if filters.is_empty() else f"filtered: {describe(filters)}"
     yield writer.writerow([HEAD_MARKER, head_hash, str(head_id), timezone.now().isoformat(), scope])
 
@@ -152,7 +164,14 @@ def export_lines(filters: AuditFilters) -> Iterator[str]:
 @login_required
 @permission_required("orders.export_auditentry", raise_exception=True)
 def audit_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
-    filters = AuditFilterForm(request.GET).filters()
+    form = AuditFilterForm(request.GET)
+    filters = form.filters()
+    if form.errors:
+        return HttpResponse(
+            "Nothing exported: a filter is not valid. Correct it on the audit page, then export.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     response = StreamingHttpResponse(export_lines(filters), content_type="text/csv")
     name = f"audit-{timezone.now():%Y%m%d-%H%M%S}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

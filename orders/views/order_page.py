@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, get_client
 from orders.ext_grid import ext_grid_context
 from orders.forms import NoteForm
+from orders.home import change_views, record_order_view
 from orders.selectors import audit_entries_for_order
 from orders.services.extensions import ORDER_EXTENSION
 from orders.services.notes import order_notes
@@ -38,7 +39,9 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
         observe_order(order=order, extension=bundle.extension.value)
     else:
         observe_order_record(order)
-    notes = list(order_notes(order_ref=order_ref))
+    record_order_view(user=request.user, order_ref=order_ref, reference_id=order.reference_id)
+    can_read_notes = request.user.has_perm("orders.view_ordernote")
+    notes = list(order_notes(order_ref=order_ref)) if can_read_notes else []
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}
     return {
@@ -47,6 +50,7 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
         "order": order,
         "items": bundle.items,
         "contacts": bundle.contacts,
+        "customer": next(iter(bundle.contacts.value or ()), None),
         "consumers": bundle.consumers,
         "consumer_rows": [
             (consumer, [item_names.get(ref, ref) for ref in consumer.item_refs])
@@ -60,16 +64,19 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
             error=bundle.extension.error.message if bundle.extension.error else None,
             can_edit=request.user.has_perm("orders.change_extensions"),
         ),
+        "can_read_notes": can_read_notes,
         "notes": notes,
         "note_form": NoteForm(),
-        "timeline": order_timeline(order_ref, notes),
+        "timeline": order_timeline(order_ref, notes, {order_ref: order.reference_id}),
     }
 
 
-def order_timeline(order_ref: str, notes: list[Any], limit: int = 30) -> list[dict[str, Any]]:
+def order_timeline(
+    order_ref: str, notes: list[Any], known: dict[str, str], limit: int = 30
+) -> list[dict[str, Any]]:
     """Notes and recorded changes of an order, newest first; each intent with its outcome."""
-    changes = audit_entries_for_order(order_ref=order_ref, limit=limit)
-    events = [
-        {"at": event.entry.at, "entry": event.entry, "outcome": event.outcome} for event in changes
-    ] + [{"at": note.created_at, "note": note} for note in notes]
+    changes = change_views(audit_entries_for_order(order_ref=order_ref, limit=limit), known)
+    events = [{"at": change.entry.at, "change": change} for change in changes] + [
+        {"at": note.created_at, "note": note} for note in notes
+    ]
     return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

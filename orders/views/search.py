@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from orders.cdp import CdpError, CdpValidationError, get_client
 from orders.forms import PAGE_SIZES, LookupForm, SearchForm
 from orders.lookups import lookup_orders
+from orders.search_terms import first_page
 from orders.views.common import HtmxHttpRequest
 
 
@@ -19,19 +21,13 @@ from orders.views.common import HtmxHttpRequest
 def order_search(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     context = {"title": "Find an order", "form": form, "page_sizes": PAGE_SIZES}
-    criteria = form.criteria
-    if criteria is None:
+    terms = form.terms
+    if not terms:
         return render(request, "orders/search.html", context)
-    field, value = criteria
     offset, limit = form.cleaned_data["offset"], form.cleaned_data["limit"]
-    context["value"] = value  # kept in the search box when CDP fails
+    context["value"] = terms[0].typed  # kept in the search box when CDP fails
     try:
-        page = get_client().orders_search(
-            reference_id=value if field == "referenceId" else None,
-            guest_ref=value if field == "guestRef" else None,
-            offset=offset,
-            limit=limit,
-        )
+        term, page = first_page(get_client(), terms, offset=offset, limit=limit)
     except CdpValidationError as exc:
         context["error"] = f"CDP refused this search: {exc.cdp_message or exc.message}"
         return render(request, "orders/search.html", context)
@@ -39,10 +35,14 @@ def order_search(request: HtmxHttpRequest) -> HttpResponse:
         context["error"] = exc.message
         return render(request, "orders/search.html", context)
     if offset == 0 and len(page.items) == 1 and not page.has_next:
+        if term.retried:
+            messages.info(request, term.retry_note())
         return redirect("order-detail", order_ref=page.items[0].ref)
     context.update(
-        field=field,
-        value=value,
+        term=term,
+        tried=[t.kind_words + (" in capitals" if t.retried else "") for t in terms],
+        field=term.kind,
+        value=term.value,
         page=page,
         offset=offset,
         limit=limit,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -88,11 +91,26 @@ def test_the_older_link_pages_with_the_filters_kept(auditor_client, cs_user) -> 
     assert "Older →" not in second.content.decode()
 
 
-def test_an_invalid_filter_is_reported_and_left_out(auditor_client, entry) -> None:
+def test_an_invalid_filter_shows_its_error_and_no_rows(auditor_client, entry) -> None:
     response = auditor_client.get("/audit/?order_ref=not-a-ref&key=Bad-Key")
 
-    assert "Some filters were left out" in response.content.decode()
-    assert len(response.context["page"]) == 1
+    html = response.content.decode()
+    assert "No changes are shown: Order ref: Enter a valid value." in html
+    assert len(response.context["page"]) == 0
+    assert f'data-entry="{entry.pk}"' not in html and "Showing every change" not in html
+
+
+def test_a_valid_filter_after_an_invalid_one_shows_rows_again(auditor_client, entry) -> None:
+    response = auditor_client.get(f"/audit/?order_ref={ORDER_A}")
+
+    assert f'data-entry="{entry.pk}"' in response.content.decode()
+
+
+def test_an_invalid_filter_exports_nothing(auditor_client, entry) -> None:
+    response = auditor_client.get("/audit/export.csv?since=yesterday")
+
+    assert response.status_code == 400
+    assert b"Nothing exported: a filter is not valid." in response.content
 
 
 def test_the_detail_shows_who_the_call_and_a_typed_diff(auditor_client, cs_user) -> None:
@@ -111,8 +129,8 @@ def test_the_detail_shows_who_the_call_and_a_typed_diff(auditor_client, cs_user)
     assert rows["price"].changed and (rows["price"].before, rows["price"].after) == ("0", "false")
     assert not rows["status"].changed and not rows["modifiedAt"].changed
     assert "casey" in html and "req-123" in html and f"PATCH /v2.1/orders/{ORDER_A}" in html
-    assert "Changed price." in html
-    assert f"#{outcome.pk}" in html
+    assert "casey changed Price: 0.00 → false" in html
+    assert "Done" in html and f"#{outcome.pk}" not in html
 
 
 def test_an_outcome_row_opens_its_intent(auditor_client, cs_user) -> None:
@@ -204,3 +222,18 @@ def test_the_admin_shows_the_trail_read_only_even_to_superusers(super_client, en
     )
     assert response.status_code == 403
     assert AuditEntry.objects.get(pk=entry.pk).action == "orders.order.patch"
+
+
+def test_the_csv_says_each_change_in_the_same_words_as_the_pages(auditor_client, cs_user) -> None:
+    intent, _ = record_change(
+        actor=cs_user, payload={"status": "CANCELLED"}, before={"status": "PURCHASED"}
+    )
+
+    lines = b"".join(auditor_client.get("/audit/export.csv").streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(lines)))
+    assert rows[0][-1] == "description"
+    described = {row[0]: row[-1] for row in rows[1:-1]}
+    assert described[str(intent.pk)] == "casey changed Status: Purchased → Cancelled"
+    assert f"Outcome of change #{intent.pk}: Done" in described.values()
+    page = auditor_client.get("/audit/").content.decode()
+    assert "casey changed Status: Purchased → Cancelled" in page

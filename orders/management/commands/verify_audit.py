@@ -9,7 +9,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orders.audit import ChainBreak, ChainReport, compute_hash, verify_rows, verify_table
 from orders.checkpoints import CheckpointError, read_verifier
-from orders.selectors import EXPORT_COLUMNS, HEAD_MARKER, parse_export_cells
+from orders.selectors import (
+    DESCRIBED_COLUMNS,
+    EXPORT_COLUMNS,
+    HEAD_MARKER,
+    parse_export_cells,
+)
 from orders.services.checkpoints import verify_with_checkpoints
 
 
@@ -20,7 +25,7 @@ class ExportFormatError(CommandError):
 def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
-        if tuple(next(reader, ())) != EXPORT_COLUMNS:
+        if tuple(next(reader, ())) not in (EXPORT_COLUMNS, DESCRIBED_COLUMNS):
             raise ExportFormatError(f"{path} is not an audit export: its header row differs.")
         yield from enumerate(reader, start=2)
 

@@ -1,0 +1,119 @@
+"""The home page's reads (recent orders, my changes, jobs, changes to check) and the one
+small write it needs: remembering which orders a user opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import DatabaseError
+from django.db.models import Q
+from django.utils import timezone
+
+from orders.changes import ChangeView, change_view, order_reference_id
+from orders.models import AuditEntry, BulkJob, RecentlyViewedOrder
+from orders.selectors import AuditFilters, Event, Outcome, audit_entries
+
+KEEP_RECENT = 20
+
+
+def record_order_view(*, user: Any, order_ref: str, reference_id: str) -> None:
+    """Remember that `user` opened the order; keeps the newest KEEP_RECENT per user.
+
+    Best effort: the order page must not fail because this bookkeeping did.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return
+    try:
+        RecentlyViewedOrder.objects.bulk_create(
+            [
+                RecentlyViewedOrder(
+                    user=user,
+                    order_ref=order_ref,
+                    reference_id=str(reference_id or "")[:255],
+                    viewed_at=timezone.now(),
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["user", "order_ref"],
+            update_fields=["reference_id", "viewed_at"],
+        )
+        newest = RecentlyViewedOrder.objects.filter(user=user).order_by("-viewed_at")
+        RecentlyViewedOrder.objects.filter(user=user).exclude(
+            pk__in=newest.values("pk")[:KEEP_RECENT]
+        ).delete()
+    except DatabaseError:
+        pass
+
+
+def recently_viewed(*, user: Any, limit: int = 10) -> list[RecentlyViewedOrder]:
+    return list(RecentlyViewedOrder.objects.filter(user=user).order_by("-viewed_at")[:limit])
+
+
+def reference_ids_for(order_refs: Iterable[str]) -> dict[str, str]:
+    """referenceIds cdpadmin already holds for these orders (no CDP call): from the orders'
+    own audit rows and from what order pages showed. Two queries at most.
+    """
+    wanted = {ref for ref in order_refs if ref}
+    found: dict[str, str] = {}
+    if not wanted:
+        return found
+    for order_ref, reference_id in RecentlyViewedOrder.objects.filter(
+        order_ref__in=wanted
+    ).values_list("order_ref", "reference_id"):
+        if reference_id:
+            found.setdefault(order_ref, reference_id)
+    missing = wanted - found.keys()
+    if missing:
+        rows = (
+            AuditEntry.objects.filter(order_ref__in=missing, resource_type="order")
+            .filter(Q(before__has_key="referenceId") | Q(after__has_key="referenceId"))
+            .order_by("order_ref", "-id")
+            .distinct("order_ref")
+        )
+        for row in rows:
+            reference_id = order_reference_id(row)
+            if reference_id:
+                found[row.order_ref] = reference_id
+    return found
+
+
+def change_views(
+    events: Iterable[Event], known: Mapping[str, str] | None = None
+) -> list[ChangeView]:
+    """Events in the shared vocabulary, each order named by its referenceId when known.
+
+    `known` maps order refs to referenceIds the caller already has (the order page).
+    """
+    events = list(events)
+    names = dict(known or {})
+    unnamed = [
+        e.entry.order_ref
+        for e in events
+        if e.entry.order_ref not in names and not order_reference_id(e.entry, e.outcome)
+    ]
+    names.update(reference_ids_for(unnamed))
+    return [change_view(event.entry, event.outcome, names) for event in events]
+
+
+def my_recent_changes(*, user: Any, limit: int = 10) -> list[ChangeView]:
+    page = audit_entries(filters=AuditFilters(username=user.get_username()), limit=limit)
+    return change_views(page)
+
+
+def changes_to_check(*, user: Any | None = None, limit: int = 10) -> list[ChangeView]:
+    """Changes recorded as intents with no outcome (CDP may or may not have applied them);
+    only `user`'s own when one is given."""
+    username = user.get_username() if user is not None else ""
+    page = audit_entries(
+        filters=AuditFilters(username=username, outcome=Outcome.UNKNOWN), limit=limit
+    )
+    return change_views(page)
+
+
+def latest_jobs(*, user: Any | None = None, limit: int = 5) -> list[BulkJob]:
+    jobs = BulkJob.objects.select_related("created_by").order_by("-created_at")
+    if user is not None:
+        jobs = jobs.filter(created_by=user)
+    return list(jobs[:limit])
