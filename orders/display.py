@@ -13,35 +13,36 @@ from typing import Any
 
 from django.utils import timezone
 
-# Words for the statuses CDP documents and the demo data uses; anything else is shown as-is.
+# Words for the statuses CDP documents (reference §9: note CDP's one-L "PARTIALY_"), and
+# the two-L spelling in case CDP ever fixes it; anything else is shown as-is.
 STATUS_WORDS = {
+    "BROWSED": "Browsed",
+    "SEARCHED": "Searched",
+    "RESERVED": "Reserved",
+    "PAYMENT_PENDING": "Payment pending",
     "PENDING": "Pending",
+    "DECLINED": "Declined",
     "PURCHASED": "Purchased",
     "CONFIRMED": "Confirmed",
-    "COMPLETED": "Completed",
-    "FULFILLED": "Fulfilled",
-    "SHIPPED": "Shipped",
+    "PARTIALY_CONFIRMED": "Partially confirmed",
+    "PARTIALLY_CONFIRMED": "Partially confirmed",
     "CANCELLED": "Cancelled",
-    "CANCELED": "Cancelled",
     "REFUNDED": "Refunded",
+    "PARTIALY_REFUNDED": "Partially refunded",
     "PARTIALLY_REFUNDED": "Partially refunded",
-    "FAILED": "Failed",
-    "ON_HOLD": "On hold",
-    "RETURNED": "Returned",
+    "UNKNOWN": "Unknown",
 }
 STATUS_TONES = {
     "Purchased": "ok",
     "Confirmed": "ok",
-    "Completed": "ok",
-    "Fulfilled": "ok",
-    "Shipped": "ok",
+    "Partially confirmed": "wait",
+    "Reserved": "wait",
+    "Payment pending": "wait",
     "Pending": "wait",
-    "On hold": "wait",
     "Partially refunded": "warn",
     "Refunded": "warn",
-    "Returned": "warn",
     "Cancelled": "bad",
-    "Failed": "bad",
+    "Declined": "bad",
 }
 
 

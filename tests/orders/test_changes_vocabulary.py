@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from orders.changes import change_sentence, change_view, export_description, outcome_text
-from orders.display import money, moment, relative, status_label
+from orders.display import moment, money, relative, status_label
 
 pytestmark = pytest.mark.unit
 
@@ -187,12 +187,16 @@ def test_the_csv_describes_intents_and_outcome_rows() -> None:
     assert export_description(intent) == "demo changed Status: nothing → Cancelled"
     outcome = vars(row("orders.order.patch", phase="outcome", outcome="failure", intent_id=7))
     outcome.update(cdp_status=400, error_message="CDP refused the price.")
-    assert export_description(outcome) == "Outcome of change #7: Refused by CDP: CDP refused the price."
+    assert (
+        export_description(outcome)
+        == "Outcome of change #7: Refused by CDP: CDP refused the price."
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "label"),
     [
+        ("PARTIALY_REFUNDED", "Partially refunded"),
         ("PARTIALLY_REFUNDED", "Partially refunded"),
         ("purchased", "Purchased"),
         ("WEIRD_NEW", "WEIRD_NEW"),
