@@ -36,7 +36,7 @@ def test_an_auditor_filters_by_order_ref_and_opens_a_diff(
     expect(page.locator("#audit-description")).to_contain_text(f"on order {mine['ref']}")
     expect(page.locator("tr.audit-row")).to_have_count(1)
     page.click(f"tr.audit-row a[href='/audit/{entry.pk}/']")
-    expect(page.locator("#audit-sentence")).to_have_text("Changed price.")
+    expect(page.locator("#audit-sentence")).to_have_text("casey changed Price: 120.00 → 99.00")
     price = page.locator("#audit-diff tr[data-field='price']")
     expect(price).to_contain_text("120")
     expect(price).to_contain_text("99")
@@ -78,9 +78,9 @@ def test_a_superuser_reverts_a_price_change_and_sees_it_in_the_trail(
     page.click("#confirm-revert")
 
     expect(page.locator("#audit-sentence")).to_have_text(
-        f"Reverted entry #{entry.pk}: changed price."
+        f"root reverted change #{entry.pk}: changed Price: 99.00 → 120.00"
     )
-    expect(page.locator("#audit-outcome")).to_contain_text("Success")
+    expect(page.locator("#audit-outcome")).to_contain_text("Done")
     assert sandbox.state.get_order(order["ref"])["price"] == 120
 
 
