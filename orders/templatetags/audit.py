@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django import template
-from django.utils.text import get_text_list
 
+from orders import changes
 from orders.models import AuditEntry
-from orders.services.checkpoints import RESEAL_RESOURCE
 from orders.services.extensions import SCOPES, same_value
 from orders.services.resources import KINDS
 
@@ -32,18 +30,6 @@ def resource_label(resource_type: str) -> str:
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def changed_fields(before: Any, after: Any, *, keys: Iterable[str] | None = None) -> list[str]:
-    """Names whose JSON value differs between `before` and `after` (absent counts as a value)."""
-    old, new = _as_dict(before), _as_dict(after)
-    names = keys if keys is not None else sorted(old.keys() | new.keys())
-    return [
-        name
-        for name in names
-        if name not in TIMESTAMP_FIELDS
-        and ((name in old) != (name in new) or not same_value(old.get(name), new.get(name)))
-    ]
 
 
 @dataclass(frozen=True)
@@ -82,39 +68,12 @@ def resource_name(resource_type: str) -> str:
 
 
 @register.filter
-def audit_sentence(entry: AuditEntry) -> str:
-    """The entry in words: "Changed price and status.", "Set loyaltyTier."."""
-    label = resource_label(entry.resource_type)
-    operation = entry.action.rsplit(".", 1)[-1]
-    payload = _as_dict(entry.request_payload)
-    if entry.resource_type == RESEAL_RESOURCE:
-        checkpoint = _as_dict(entry.before).get("checkpoint")
-        row = _as_dict(entry.after).get("row_count")
-        sentence = (
-            f"Declared that the trail was restored from a backup: rewound from checkpoint "
-            f"{checkpoint} to row {row}."
-        )
-    elif entry.phase == AuditEntry.Phase.OBSERVED:
-        names = changed_fields(entry.before, entry.after)
-        what = get_text_list(names, "and") if names else "nothing visible"
-        sentence = f"Changed outside cdpadmin: {what}."
-    elif operation == "set":
-        sentence = f"Set {get_text_list(list(payload), 'and')}."
-    elif operation == "delete_keys":
-        sentence = f"Removed {get_text_list([str(k) for k in payload.get('name', [])], 'and')}."
-    elif operation == "replace" and entry.resource_type in SCOPES:
-        sentence = f"Replaced every pair of the {label}."
-    elif operation in ("patch", "replace"):
-        names = changed_fields(entry.before, payload, keys=list(payload))
-        sentence = (
-            f"Changed {get_text_list(names, 'and')}." if names else f"Saved the {label} unchanged."
-        )
-    elif operation == "create":
-        sentence = f"Created the {label}."
-    elif operation == "delete":
-        sentence = f"Deleted the {label}."
-    else:
-        sentence = f"{entry.action}."
-    if entry.reverts_id:
-        sentence = f"Reverted entry #{entry.reverts_id}: {sentence[0].lower()}{sentence[1:]}"
-    return sentence
+def change_sentence(entry: AuditEntry) -> str:
+    """The entry in the shared vocabulary (`orders.changes`): "demo changed Status: …"."""
+    return changes.change_sentence(entry)
+
+
+@register.filter
+def change_of(event: Any) -> changes.ChangeView:
+    """An (intent, outcome) event as a `ChangeView`, for the shared partials."""
+    return changes.change_view(event.entry, event.outcome)
