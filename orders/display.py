@@ -82,7 +82,8 @@ def money(amount: Any, currency: Any = "") -> str:
 
 # --- Dates -------------------------------------------------------------------------------
 
-DATE_FORMAT = "%-d %b %Y, %H:%M"  # 1 Dec 2026, 07:14 (24-hour, no full stops)
+DAY_FORMAT = "%-d %b %Y"  # 1 Dec 2026
+DATE_FORMAT = f"{DAY_FORMAT}, %H:%M"  # 1 Dec 2026, 07:14 (24-hour, no full stops)
 FULL_FORMAT = "%A %-d %B %Y, %H:%M:%S %Z"  # Tuesday 1 December 2026, 07:14:05 CET
 RELATIVE_UP_TO = dt.timedelta(days=30)
 
@@ -144,7 +145,5 @@ def moment(value: Any, now: dt.datetime | None = None) -> Moment | None:
     )
 
 
-def date_text(value: Any) -> str:
-    """The absolute form, for plain text (CSV, messages); "—" when there is no date."""
-    found = moment(value)
-    return found.absolute if found else "—"
+def day_text(value: dt.date) -> str:
+    return value.strftime(DAY_FORMAT)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orders.cdp import CdpError
 from orders.changes import export_description
+from orders.display import day_text
 from orders.forms import AuditFilterForm
 from orders.home import change_views
 from orders.models import AuditCheckpoint, AuditEntry, ChainVerification
@@ -52,8 +53,8 @@ def describe(filters: AuditFilters) -> str:
         f"on order {filters.order_ref}" if filters.order_ref else "",
         f"touching key “{filters.key}”" if filters.key else "",
         f"where {outcomes[filters.outcome].lower()}" if filters.outcome else "",
-        f"from {filters.since:%d %b %Y}" if filters.since else "",
-        f"until {filters.until:%d %b %Y}" if filters.until else "",
+        f"from {day_text(filters.since)}" if filters.since else "",
+        f"until {day_text(filters.until)}" if filters.until else "",
     ]
     words = ", ".join(part for part in parts if part)
     return f"Showing changes {words}." if words else "Showing every change."
