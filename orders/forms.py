@@ -354,7 +354,7 @@ class SearchForm(forms.Form):
 
 class LookupForm(forms.Form):
     values = LinesField(
-        label="referenceIds or order refs",
+        label="referenceIds, order refs or guest refs",
         required=True,
         max_length=20000,
         help_text="One per line, or separated by commas. At most 500.",
