@@ -9,7 +9,9 @@ status is left to the audit detail. The action types are those the services writ
   contact, consumer (`orders.services.resources`);
 - ``orders.<scope>.set | delete_keys | replace`` for scope in order_extension,
   order_item_extension (`orders.services.extensions`, bulk jobs and reverts too);
-- ``orders.<type>.observed_change`` (`orders.services.observed`), phase "observed".
+- ``orders.<type>.observed_change`` (`orders.services.observed`), phase "observed";
+- ``audit.chain.reseal`` (`orders.services.checkpoints`): an operator's declaration that the
+  trail was restored from a backup, also phase "observed".
 
 Anything else is shown by its action name, so a new action never breaks a page.
 """
@@ -24,6 +26,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from orders.display import money, status_label
+from orders.services.checkpoints import RESEAL_RESOURCE
 
 # CDP stamps these on every write; they are not what anyone changed.
 STAMP_FIELDS = frozenset({"ref", "createdAt", "modifiedAt", "href"})
@@ -154,6 +157,13 @@ def change_phrase(entry: Any, outcome: Any = None) -> str:
     after = outcome.after if outcome is not None else None
     extension = resource_type in ("order_extension", "order_item_extension")
     where = " on an item" if resource_type == "order_item_extension" else ""
+    if resource_type == RESEAL_RESOURCE:
+        checkpoint = _as_dict(before).get("checkpoint")
+        rows = _as_dict(entry.after).get("row_count")
+        return (
+            "declared that the trail was restored from a backup: rewound from checkpoint "
+            f"{checkpoint} to row {rows}."
+        )
     if entry.phase == "observed":
         changes = field_changes(before, entry.after)
         return f"changed {changes or 'nothing visible'}"
@@ -186,6 +196,8 @@ def change_phrase(entry: Any, outcome: Any = None) -> str:
 
 
 def actor_name(entry: Any) -> str:
+    if entry.resource_type == RESEAL_RESOURCE:
+        return str(entry.actor_username or "An operator")
     if entry.phase == "observed":
         return "Someone outside cdpadmin"
     return str(entry.actor_username or "Someone")
@@ -210,6 +222,8 @@ class OutcomeText:
 
 
 def outcome_text(entry: Any, outcome: Any = None) -> OutcomeText:
+    if getattr(entry, "resource_type", "") == RESEAL_RESOURCE:
+        return OutcomeText("Declared by an operator", "info")
     if entry.phase == "observed":
         return OutcomeText("Seen in CDP", "info")
     if outcome is None:

@@ -408,8 +408,8 @@ def test_the_reseal_entry_reads_as_a_declaration_on_the_audit_pages(
     detail = auditor_client.get(f"/audit/{reseal.pk}/").content.decode()
 
     sentence = (
-        "Declared that the trail was restored from a backup: rewound from checkpoint "
-        f"{names[1]} to row 15."
+        f"{reseal.actor_username} declared that the trail was restored from a backup: "
+        f"rewound from checkpoint {names[1]} to row 15."
     )
     assert sentence in listing and "Declared by an operator" in listing
     assert sentence in detail and "Restored &lt;b&gt;backup&lt;/b&gt;" in detail

@@ -18,11 +18,10 @@ JOB = "3f2a9c1e-0000-4000-8000-000000000000"
 
 
 def row(action: str, *, phase: str = "intent", **fields: Any) -> SimpleNamespace:
-    resource_type = action.split(".")[1]
     values = {
+        "resource_type": action.split(".")[1],
         "phase": phase,
         "action": action,
-        "resource_type": resource_type,
         "order_ref": ORDER_REF,
         "actor_username": "demo",
         "request_payload": None,
@@ -129,6 +128,19 @@ SENTENCES = [
         row("orders.order_extension.set", request_payload={"campaign": None}, reverts_id=12),
         "demo reverted change #12: set campaign = nothing",
     ),
+    (
+        row(
+            "audit.chain.reseal",
+            resource_type="audit_chain",
+            phase="observed",
+            actor_username="ops",
+            request_payload={"reason": "Restored backup"},
+            before={"checkpoint": "cp-0002.json", "row_count": 20},
+            after={"row_count": 15},
+        ),
+        "ops declared that the trail was restored from a backup: rewound from checkpoint "
+        "cp-0002.json to row 15.",
+    ),
     (row("orders.something.new"), "demo did orders.something.new"),
 ]
 
@@ -171,6 +183,8 @@ def test_outcomes_are_words_without_http_status(outcome, word) -> None:
 
 def test_observed_changes_have_no_outcome_to_wait_for() -> None:
     assert outcome_text(row("orders.order.observed_change", phase="observed")).word == "Seen in CDP"
+    reseal = row("audit.chain.reseal", resource_type="audit_chain", phase="observed")
+    assert outcome_text(reseal).word == "Declared by an operator"
 
 
 def test_orders_are_named_by_reference_id_from_the_row_or_from_what_is_known() -> None:
