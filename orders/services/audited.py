@@ -200,12 +200,8 @@ def resource_lock(resource: str) -> Iterator[None]:
     requests doing that at once can both pass the comparison before either writes, and the
     second silently overwrites the first. The lock makes read-check-write one step for every
     web process and worker sharing the database. Waits at most about three CDP timeouts
-    (the longest a holder can take), then raises `ResourceBusy`. Without PostgreSQL (trial
-    mode on SQLite, one process) it does nothing.
+    (the longest a holder can take), then raises `ResourceBusy`.
     """
-    if connection.vendor != "postgresql":
-        yield
-        return
     deadline = time.monotonic() + max(10.0, 3 * settings.CDP_TIMEOUT)
     try:
         with connection.cursor() as cursor:

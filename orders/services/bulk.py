@@ -136,17 +136,14 @@ def _job_lock_key(job: BulkJob) -> int:
 
 def _try_job_lock(job: BulkJob) -> bool:
     """Hold the job for this worker's connection; released when the connection ends."""
-    if connection.vendor != "postgresql":
-        return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [_job_lock_key(job)])
         return bool(cursor.fetchone()[0])
 
 
 def _release_job_lock(job: BulkJob) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job)])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job)])
 
 
 def _bring_to_target(job: BulkJob, row: BulkJobOrder) -> tuple[OrderPlan, AuditEntry | None]:
