@@ -105,6 +105,7 @@ class Command(BaseCommand):
                 else settings.DATABASES["default"]["NAME"]
             )
             self.stdout.write(f"Preparing the database ({where})...")
+            self.stdout.flush()
             call_command("migrate", interactive=False, verbosity=0)
             checkpoints = self.trial_checkpoints()
             os.environ.update(checkpoints)
@@ -191,3 +192,4 @@ class Command(BaseCommand):
             lines.append(f"Data is kept in {pgdata} (delete it to start afresh).")
         lines.append("Press Ctrl-C to stop.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+        self.stdout.flush()
