@@ -14,8 +14,8 @@ CHROMIUM := /usr/bin/chromium
 $(VENV)/.installed: pyproject.toml
 	@echo "Installing cdpadmin and its dependencies into $(VENV) (quiet; a minute the first time)..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PIP) install --quiet --upgrade pip
-	@$(PIP) install --quiet -e '.[dev,trial]'
+	@$(PIP) install --quiet --quiet --upgrade pip
+	@$(PIP) install --quiet --quiet -e '.[dev,trial]'
 	@touch $@
 
 install: $(VENV)/.installed

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -46,6 +47,11 @@ def wait_for_page(url: str, seconds: float) -> bool:
     return False
 
 
+def signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signum)
+
+
 def embedded_pgdata() -> Path | None:
     """The embedded server's data folder, when DATABASE_URL is unset."""
     database = settings.DATABASES["default"]
@@ -70,30 +76,27 @@ class Command(BaseCommand):
         children: list[subprocess.Popen[bytes]] = []
         pgdata = embedded_pgdata()
 
-        def stop(*, interrupted: bool = False) -> None:
-            # After Ctrl-C the children got the SIGINT too (a second one would make the worker
-            # abandon its task); otherwise ask them the same way. A job a worker leaves
-            # half-done resumes where it stopped.
+        def stop() -> None:
+            # Each child leads its own process group, so Ctrl-C reaches run_stack alone and each
+            # child is asked exactly once (a second SIGINT makes the worker abandon its task; a
+            # job left half-done resumes where it stopped). A group still there after the wait,
+            # or a process its leader left behind, is killed.
             for child in children:
-                if not interrupted and child.poll() is None:
-                    child.send_signal(signal.SIGINT)
+                if child.poll() is None:
+                    signal_group(child, signal.SIGINT)
             deadline = time.monotonic() + 10
             for child in children:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.terminate()
-                    try:
-                        child.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        child.kill()
+                signal_group(child, signal.SIGKILL)
+                child.wait()
             children.clear()
             connections.close_all()
             if pgdata is not None:
                 trialdb.stop(pgdata)
 
         def start(*command: str) -> None:
-            children.append(subprocess.Popen([*manage, *command], env=child_env))
+            children.append(subprocess.Popen([*manage, *command], env=child_env, process_group=0))
 
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         # Ctrl-C even when started from a shell that ignores SIGINT for background jobs.
@@ -140,6 +143,7 @@ class Command(BaseCommand):
                     ],
                     cwd=settings.BASE_DIR,
                     env=child_env,
+                    process_group=0,
                 )
             )
             # The first page served, not just the port open: the banner comes after the app's
@@ -152,7 +156,6 @@ class Command(BaseCommand):
             raise CommandError("A process stopped unexpectedly; see its output above.")
         except KeyboardInterrupt:
             self.stdout.write("Stopping.")
-            stop(interrupted=True)
         finally:
             stop()
 
