@@ -36,7 +36,7 @@ chromium:
 	  fi; }
 
 # The whole suite: against DATABASE_URL when set, else a throwaway embedded PostgreSQL.
-test: install chromium
+test: chromium install
 	@if [ -n "$$DATABASE_URL" ]; then $(PY) -m pytest; \
 	else $(PY) -m cdpadmin.trialdb $(PY) -m pytest; fi
 
