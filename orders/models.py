@@ -185,6 +185,8 @@ class BulkJobOrder(models.Model):
         SKIPPED = "skipped", "Skipped (already as asked)"
         FAILED = "failed", "Failed"
         NOT_FOUND = "not_found", "Not found"
+        # CDP answered but the audit trail could not record the answer (see audited_call).
+        UNRESOLVED = "unresolved", "Unresolved"
 
     job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="orders")
     position = models.PositiveIntegerField()

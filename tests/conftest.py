@@ -19,21 +19,11 @@ from orders.sandbox.server import SandboxServer
 PASSWORD = "correct-horse-battery-staple"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    engine = django_settings.DATABASES["default"]["ENGINE"]
-    if "postgresql" not in engine:
-        raise pytest.UsageError(
-            f"The suite runs against PostgreSQL only (DATABASE_URL gives {engine}). "
-            "Set DATABASE_URL=postgres://postgres@127.0.0.1:5432/cdpadmin or run `make test`."
-        )
-
-
 def _allow_test_flush(sender: object, connection: object, **kwargs: object) -> None:
     # Django's flush between transactional tests truncates every table; the audit table's
     # trigger refuses TRUNCATE unless the session opts in, which only the test harness does.
-    if connection.vendor == "postgresql":  # type: ignore[attr-defined]
-        with connection.cursor() as cursor:  # type: ignore[attr-defined]
-            cursor.execute("SET cdpadmin.allow_audit_truncate = 'on'")
+    with connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute("SET cdpadmin.allow_audit_truncate = 'on'")
 
 
 connection_created.connect(_allow_test_flush)

@@ -1,7 +1,7 @@
 """GIN indexes so the audit trail's extension-key filter stays fast at a million rows.
 
-PostgreSQL only (the trial mode's SQLite has no GIN); partial on the extension resource
-types, which is the only place the filter looks, so the indexes stay small.
+Partial on the extension resource types, which is the only place the filter looks, so the
+indexes stay small.
 """
 
 from django.db import migrations
@@ -11,8 +11,6 @@ WHERE = "resource_type IN ('order_extension', 'order_item_extension')"
 
 
 def create_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for column in COLUMNS:
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS audit_ext_{column}_gin "
@@ -21,8 +19,6 @@ def create_indexes(apps, schema_editor):
 
 
 def drop_indexes(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for column in COLUMNS:
         schema_editor.execute(f"DROP INDEX IF EXISTS audit_ext_{column}_gin")
 

@@ -8,6 +8,7 @@ lose the record of it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -48,6 +49,22 @@ class AuditUnavailable(ServiceError):
             "The audit trail could not be written, so nothing was sent to CDP. "
             "Try again in a moment; if it keeps happening, tell an administrator."
         )
+
+
+class OutcomeUnrecorded(ServiceError):
+    """CDP answered, but its answer could not be written to the audit trail, even on retry."""
+
+    def __init__(self, *, accepted: bool) -> None:
+        answered = "CDP accepted the change" if accepted else "CDP refused the change"
+        super().__init__(
+            f"{answered}, but the audit trail could not record its answer. "
+            "Check the order in CDP before trying again, and tell an administrator."
+        )
+        self.accepted = accepted
+
+
+# Waits between attempts at writing an outcome row (a locked table or a dropped connection).
+OUTCOME_RETRY_DELAYS = (0.1, 0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -119,7 +136,9 @@ def audited_call(
     """Record the intent, make the CDP call, record the outcome; return CDP's answer.
 
     Raises `AuditUnavailable` (CDP not called) when the intent row cannot be written, and
-    re-raises whatever the call raised after recording it as a failed outcome.
+    re-raises whatever the call raised after recording it as a failed outcome. When CDP
+    answered but the outcome row cannot be written even after retries, raises
+    `OutcomeUnrecorded`: the caller must not report the change as done.
     """
     common = {
         **_actor_fields(actor),
@@ -147,11 +166,22 @@ def audited_call(
         raise AuditUnavailable() from exc
 
     def record_outcome(**fields: Any) -> None:
-        try:
-            append_entry(**common, phase=AuditEntry.Phase.OUTCOME, intent=intent, **fields)
-        except DatabaseError:
-            # The intent row stands; the trail shows this change's outcome as unknown.
-            logger.exception("Audit outcome for entry %s not written", intent.pk)
+        for delay in (*OUTCOME_RETRY_DELAYS, None):
+            try:
+                append_entry(**common, phase=AuditEntry.Phase.OUTCOME, intent=intent, **fields)
+                return
+            except DatabaseError:
+                logger.exception("Audit outcome for entry %s not written", intent.pk)
+            if delay is None:
+                # The intent row stands; the trail shows this change's outcome as unknown.
+                raise OutcomeUnrecorded(accepted=fields["outcome"] == AuditEntry.Outcome.SUCCESS)
+            time.sleep(delay)
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+            # The row may have been committed before the error reached us.
+            with contextlib.suppress(DatabaseError):
+                if intent.outcomes.filter(phase=AuditEntry.Phase.OUTCOME).exists():
+                    return
 
     try:
         result = call()
@@ -200,12 +230,8 @@ def resource_lock(resource: str) -> Iterator[None]:
     requests doing that at once can both pass the comparison before either writes, and the
     second silently overwrites the first. The lock makes read-check-write one step for every
     web process and worker sharing the database. Waits at most about three CDP timeouts
-    (the longest a holder can take), then raises `ResourceBusy`. Without PostgreSQL (trial
-    mode on SQLite, one process) it does nothing.
+    (the longest a holder can take), then raises `ResourceBusy`.
     """
-    if connection.vendor != "postgresql":
-        yield
-        return
     deadline = time.monotonic() + max(10.0, 3 * settings.CDP_TIMEOUT)
     try:
         with connection.cursor() as cursor:

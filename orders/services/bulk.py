@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from orders.cdp import CdpError, CdpNotFound, CdpRateLimited
 from orders.models import AuditEntry, BulkJob, BulkJobOrder
-from orders.services.audited import Actor, ServiceError
+from orders.services.audited import Actor, OutcomeUnrecorded, ServiceError
 from orders.services.bulk_preview import OrderPlan, plan_order
 from orders.services.extensions import (
     ORDER_EXTENSION,
@@ -136,17 +136,14 @@ def _job_lock_key(job: BulkJob) -> int:
 
 def _try_job_lock(job: BulkJob) -> bool:
     """Hold the job for this worker's connection; released when the connection ends."""
-    if connection.vendor != "postgresql":
-        return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [_job_lock_key(job)])
         return bool(cursor.fetchone()[0])
 
 
 def _release_job_lock(job: BulkJob) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job)])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job)])
 
 
 def _bring_to_target(job: BulkJob, row: BulkJobOrder) -> tuple[OrderPlan, AuditEntry | None]:
@@ -187,6 +184,10 @@ def bulk_order_process(*, job: BulkJob, row: BulkJobOrder, throttle: Throttle) -
         row.after = {c.key: c.after for c in plan.changes if c.after is not None}
         row.audit_entry = entry
         row.error_message = ""
+    except OutcomeUnrecorded as exc:
+        # CDP answered, but the trail lacks its answer: not Done, and not retried blindly.
+        row.state = BulkJobOrder.State.UNRESOLVED
+        row.error_message = exc.message
     except CdpNotFound:
         row.state = BulkJobOrder.State.NOT_FOUND
         row.error_message = f"Order “{row.order_ref}” doesn’t exist in CDP any more."
@@ -275,7 +276,7 @@ def _finish(job: BulkJob) -> None:
 
 
 def bulk_job_counts(job: BulkJob) -> dict[str, int]:
-    """done, skipped, failed (including not found), remaining, total and percent."""
+    """done, skipped, failed (including not found), unresolved, remaining, total, percent."""
     by_state = dict(job.orders.values_list("state").annotate(n=Count("pk")).order_by())
     total = sum(by_state.values())
     failed = by_state.get("failed", 0) + by_state.get("not_found", 0)
@@ -284,6 +285,7 @@ def bulk_job_counts(job: BulkJob) -> dict[str, int]:
         "done": by_state.get("done", 0),
         "skipped": by_state.get("skipped", 0),
         "failed": failed,
+        "unresolved": by_state.get("unresolved", 0),
         "remaining": remaining,
         "total": total,
         "finished": total - remaining,

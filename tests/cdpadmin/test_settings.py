@@ -27,7 +27,7 @@ def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", PRINT_CDP],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cdpadmin.settings", **env},
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cdpadmin.settings", "ENV_FILE": "", **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -88,3 +88,71 @@ def test_credentials_are_not_echoed_in_a_configuration_error() -> None:
 
     assert "distinctive-key-123" not in result.stderr
     assert "tok-456" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["sqlite:///db.sqlite3", "sqlite://", "mysql://u:p@db/cdpadmin"])
+def test_a_database_other_than_postgresql_stops_start_up_with_a_sentence(url: str) -> None:
+    result = run_settings(DATABASE_URL=url)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    scheme = url.partition(":")[0]
+    assert f"DATABASE_URL is a '{scheme}' URL; cdpadmin runs on PostgreSQL only" in result.stderr
+    assert "u:p@" not in result.stderr
+
+
+def test_production_without_database_url_stops_start_up() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_CDP],
+        cwd=ROOT,
+        env={**env, "ENV_FILE": "", "PRODUCTION": "true", "SECRET_KEY": "x" * 50},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_URL is not set; with PRODUCTION=true" in result.stderr
+
+
+SHOW_DATABASE = (
+    "import django; django.setup(); from django.db import connection; "
+    "cursor = connection.cursor(); "
+    "cursor.execute(\"SELECT current_database(), current_setting('data_directory'), "
+    "current_setting('listen_addresses'), inet_server_port() IS NULL\"); "
+    "print(*cursor.fetchone(), connection.connection.info.host, sep='|')"
+)
+
+
+@pytest.mark.integration
+def test_with_no_database_url_the_embedded_server_is_started_and_stopped_again(
+    tmp_path: Path,
+) -> None:
+    pgdata = tmp_path / "pgdata"
+    # A clean environment: no DATABASE_URL, no developer's .env.
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
+    result = subprocess.run(
+        [sys.executable, "-c", SHOW_DATABASE],
+        cwd=ROOT,
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "cdpadmin.settings",
+            "ENV_FILE": "",
+            "EMBEDDED_PGDATA": str(pgdata),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    database, data_directory, listen, no_tcp, host = result.stdout.strip().split("|")
+    assert database == "cdpadmin"
+    assert Path(data_directory) == pgdata.resolve()
+    # Only a Unix socket in the data folder: no TCP port, so no clash with any other server.
+    assert (listen, no_tcp) == ("", "True")
+    assert Path(host) == pgdata.resolve()
+    # The process that started the server stopped it on exit; the data stays.
+    assert not (pgdata / "postmaster.pid").exists()
+    assert (pgdata / "PG_VERSION").exists()

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import Client
 
+from orders.audit import append_entry
 from orders.models import AuditEntry, BulkJob, BulkJobOrder
 from orders.sandbox.server import SandboxServer
 from orders.services.bulk import (
@@ -173,6 +175,7 @@ def test_bulk_page_previews_then_runs_a_job_in_the_worker(
         "done": 3,
         "skipped": 0,
         "failed": 1,
+        "unresolved": 0,
         "remaining": 0,
         "total": 4,
         "finished": 4,
@@ -390,3 +393,62 @@ def test_bench_measures_throughput_against_the_rate_limit(sandbox: SandboxServer
 
     assert result["orders"] == 30 and result["failed"] == 0
     assert 0 < result["bulk_throughput_vs_rate_limit"] <= 1.5
+
+
+def failing_outcomes(monkeypatch: pytest.MonkeyPatch, order_ref: str, times: int) -> list[int]:
+    """Make writing the outcome row of `order_ref`'s change fail `times` times (a locked
+    table); the list counts the failures."""
+    failures: list[int] = []
+    monkeypatch.setattr("orders.services.audited.OUTCOME_RETRY_DELAYS", (0.0, 0.0, 0.0))
+
+    def flaky(**fields: Any) -> AuditEntry:
+        ours = fields["phase"] == AuditEntry.Phase.OUTCOME and fields["order_ref"] == order_ref
+        if ours and len(failures) < times:
+            failures.append(1)
+            raise OperationalError("database is locked")
+        return append_entry(**fields)
+
+    monkeypatch.setattr("orders.services.audited.append_entry", flaky)
+    return failures
+
+
+def test_an_outcome_row_that_fails_to_insert_is_retried_and_matches_cdps_answer(
+    sandbox: SandboxServer, marketing_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refs = seed_orders(sandbox, 3, "RETRY")
+    failures = failing_outcomes(monkeypatch, refs[1], times=2)
+    job = new_job(marketing_user, refs)
+
+    counts = bulk_job_run(job_id=str(job.id))
+
+    assert len(failures) == 2
+    assert (counts["done"], counts["failed"], counts["unresolved"]) == (3, 0, 0)
+    intents = AuditEntry.objects.filter(job_id=str(job.id), phase="intent")
+    answered = {(r.method, r.path): r.status for r in sandbox.request_log if r.method != "GET"}
+    for intent in intents:
+        (outcome,) = intent.outcomes.all()
+        assert answered[(intent.method, intent.cdp_path)] == outcome.cdp_status
+        assert outcome.outcome == AuditEntry.Outcome.SUCCESS
+
+
+def test_an_outcome_row_that_cannot_be_written_leaves_the_order_unresolved_not_done(
+    sandbox: SandboxServer,
+    marketing_user: User,
+    marketing_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refs = seed_orders(sandbox, 2, "LOST")
+    failing_outcomes(monkeypatch, refs[0], times=100)
+    job = new_job(marketing_user, refs)
+
+    counts = bulk_job_run(job_id=str(job.id))
+
+    assert (counts["done"], counts["unresolved"]) == (1, 1)
+    row = job.orders.get(order_ref=refs[0])
+    assert row.state == BulkJobOrder.State.UNRESOLVED
+    # CDP did take the change; only the trail's copy of its answer is missing.
+    assert pairs(sandbox, refs[0]) == TAG
+    assert not AuditEntry.objects.filter(order_ref=refs[0], phase="outcome").exists()
+    page = marketing_client.get(f"/bulk/{job.id}/").content.decode()
+    assert 'data-count="unresolved">1<' in page
+    assert "CDP accepted the change, but the audit trail could not record its answer" in page
