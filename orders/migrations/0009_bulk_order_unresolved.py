@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_audit_checkpoints'),
+        ('orders', '0008_recently_viewed_orders'),
     ]
 
     operations = [
