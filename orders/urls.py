@@ -4,7 +4,7 @@ from django.urls import path, register_converter
 
 from orders.converters import CdpRefConverter
 from orders.ext_forms import ExtKeyConverter
-from orders.views import audit, extensions, home, jobs, notes, orders, search
+from orders.views import audit, charts, extensions, home, jobs, notes, orders, search
 
 register_converter(CdpRefConverter, "cdpref")
 register_converter(ExtKeyConverter, "extkey")
@@ -74,6 +74,7 @@ urlpatterns: list = [
     ],
     path("bulk/", jobs.bulk_new, name="bulk-new"),
     path("bulk/run/", jobs.bulk_run, name="bulk-run"),
+    path("bulk/jobs/", jobs.bulk_job_list, name="bulk-jobs"),
     path("bulk/<uuid:job_id>/", jobs.bulk_job, name="bulk-job"),
     path("bulk/<uuid:job_id>/progress/", jobs.bulk_job_progress, name="bulk-job-progress"),
     path("bulk/<uuid:job_id>/cancel/", jobs.bulk_job_cancel_view, name="bulk-job-cancel"),
@@ -81,6 +82,7 @@ urlpatterns: list = [
     path("bulk/<uuid:job_id>/revert/", jobs.bulk_job_revert_view, name="bulk-job-revert"),
     # --- Audit trail ---
     path("audit/", audit.audit_list, name="audit-list"),
+    path("audit/activity/", charts.audit_activity, name="audit-activity"),
     path("audit/<int:pk>/", audit.audit_detail, name="audit-detail"),
     path("audit/<int:pk>/revert/", audit.audit_revert, name="audit-revert"),
     path("audit/keys/<extkey:key>/", audit.audit_key_history, name="audit-key-history"),

@@ -18,10 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.db import close_old_connections, connection, connections, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from orders.cdp import CdpError, CdpNotFound, CdpRateLimited
+from orders.charts import job_bar
 from orders.models import AuditEntry, BulkJob, BulkJobOrder
 from orders.services.audited import Actor, OutcomeUnrecorded, ServiceError
 from orders.services.bulk_preview import OrderPlan, plan_order
@@ -275,22 +276,45 @@ def _finish(job: BulkJob) -> None:
     BulkJob.objects.filter(pk=job.pk).update(status=status, finished_at=finished)
 
 
-def bulk_job_counts(job: BulkJob) -> dict[str, int]:
-    """done, skipped, failed (including not found), unresolved, remaining, total, percent."""
-    by_state = dict(job.orders.values_list("state").annotate(n=Count("pk")).order_by())
-    total = sum(by_state.values())
-    failed = by_state.get("failed", 0) + by_state.get("not_found", 0)
+COUNTED_STATES = ("done", "skipped", "failed", "not_found", "unresolved", "pending")
+
+
+def _counts(by_state: Mapping[str, int]) -> dict[str, int]:
+    total = sum(by_state.get(state, 0) for state in COUNTED_STATES)
     remaining = by_state.get("pending", 0)
     return {
         "done": by_state.get("done", 0),
         "skipped": by_state.get("skipped", 0),
-        "failed": failed,
+        "failed": by_state.get("failed", 0),
+        "not_found": by_state.get("not_found", 0),
         "unresolved": by_state.get("unresolved", 0),
         "remaining": remaining,
         "total": total,
         "finished": total - remaining,
         "percent": round(100 * (total - remaining) / total) if total else 100,
     }
+
+
+def bulk_job_counts(job: BulkJob) -> dict[str, int]:
+    """done, skipped, failed, not found, unresolved, remaining, total and percent."""
+    return _counts(dict(job.orders.values_list("state").annotate(n=Count("pk")).order_by()))
+
+
+def bulk_jobs_recent(*, limit: int = 50, before: Any = None) -> list[dict[str, Any]]:
+    """The newest jobs (created before `before`, if given), each with its counts; one query."""
+    jobs = BulkJob.objects.select_related("created_by").annotate(
+        **{f"n_{state}": Count("orders", filter=Q(orders__state=state)) for state in COUNTED_STATES}
+    )
+    if before is not None:
+        jobs = jobs.filter(created_at__lt=before)
+    return [
+        {
+            "job": job,
+            "counts": _counts({state: getattr(job, f"n_{state}") for state in COUNTED_STATES}),
+            "finished": bulk_job_is_finished(job),
+        }
+        for job in jobs.order_by("-created_at")[:limit]
+    ]
 
 
 def bulk_job_cancel(*, job: BulkJob) -> None:
@@ -328,7 +352,13 @@ def bulk_job_results(job: BulkJob, limit: int = 1000) -> list[BulkJobOrder]:
 
 
 def job_summary(job: BulkJob) -> dict[str, Any]:
-    return {"job": job, "counts": bulk_job_counts(job), "finished": bulk_job_is_finished(job)}
+    counts = bulk_job_counts(job)
+    return {
+        "job": job,
+        "counts": counts,
+        "bar": job_bar(counts),
+        "finished": bulk_job_is_finished(job),
+    }
 
 
 # --- revert ----------------------------------------------------------------------------------

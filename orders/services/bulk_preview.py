@@ -8,6 +8,7 @@ browser signed, so running it needs no server-side draft.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,19 @@ class PreviewInput:
     def found(self) -> bool:
         return bool(self.orders)
 
+    @property
+    def ambiguous(self) -> bool:
+        """Several orders share this referenceId: tagging them all may not be what was meant."""
+        return len(self.orders) > 1
+
+
+@dataclass(frozen=True)
+class ChangeGroup:
+    """Orders that the job changes the same way, key by key."""
+
+    changes: tuple[KeyChange, ...]
+    count: int
+
 
 @dataclass
 class Preview:
@@ -115,6 +129,42 @@ class Preview:
         return rows
 
     @property
+    def not_found(self) -> list[PreviewInput]:
+        return [item for item in self.inputs if not item.found and not item.error]
+
+    @property
+    def unreadable(self) -> list[tuple[str, str]]:
+        """(input or order, why) for every lookup or read that failed."""
+        rows = [(item.input_value, item.error) for item in self.inputs if item.error]
+        rows += [
+            (order.reference_id or order.order_ref, order.error)
+            for order in self.orders
+            if order.error
+        ]
+        return rows
+
+    @property
+    def ambiguous(self) -> list[PreviewInput]:
+        return [item for item in self.inputs if item.ambiguous]
+
+    @property
+    def change_groups(self) -> list[ChangeGroup]:
+        """The changes to make, each distinct one once with how many orders get it, most first."""
+        groups: dict[str, list[Any]] = {}
+        for order in self.orders:
+            if order.plan is None or order.plan.skipped:
+                continue
+            changes = tuple(change for change in order.plan.changes if change.changed)
+            signature = json.dumps(
+                [[c.key, c.before, c.after] for c in changes], sort_keys=True, default=str
+            )
+            groups.setdefault(signature, [changes, 0])[1] += 1
+        return sorted(
+            (ChangeGroup(changes, count) for changes, count in groups.values()),
+            key=lambda group: -group.count,
+        )
+
+    @property
     def counts(self) -> dict[str, int]:
         orders = self.orders
         return {
@@ -125,6 +175,9 @@ class Preview:
             "orders": len(orders),
             "skipped": sum(1 for order in orders if order.skipped),
             "changing": sum(1 for order in orders if order.plan and not order.plan.skipped),
+            "ambiguous_inputs": len(self.ambiguous),
+            "ambiguous_orders": sum(len(item.orders) for item in self.ambiguous),
+            "orders_unambiguous": sum(len(i.orders) for i in self.inputs if not i.ambiguous),
         }
 
 
@@ -172,6 +225,14 @@ class BulkPlan:
     set_pairs: dict[str, ExtValue]
     remove_keys: list[str]
     targets: list[tuple[str, str]]
+    ambiguous: list[str] = field(default_factory=list)
+
+    def targets_to_run(self, *, include_ambiguous: bool) -> list[tuple[str, str]]:
+        """The targets, without the orders of inputs that matched several unless asked."""
+        if include_ambiguous:
+            return self.targets
+        left_out = set(self.ambiguous)
+        return [target for target in self.targets if target[0] not in left_out]
 
 
 def bulk_plan_sign(
@@ -182,6 +243,7 @@ def bulk_plan_sign(
         "set": dict(set_pairs),
         "remove": list(remove_keys),
         "targets": preview.targets,
+        "ambiguous": [item.input_value for item in preview.ambiguous],
     }
     return signing.dumps(plan, salt=PLAN_SALT, compress=True)
 
@@ -193,4 +255,5 @@ def bulk_plan_load(token: str) -> BulkPlan:
         set_pairs=plan["set"],
         remove_keys=plan["remove"],
         targets=[(input_value, order_ref) for input_value, order_ref in plan["targets"]],
+        ambiguous=list(plan.get("ambiguous", [])),
     )

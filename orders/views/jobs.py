@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required, permission_required, user_passes_test
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -21,12 +24,25 @@ from orders.services.bulk import (
     bulk_job_results,
     bulk_job_retry_failed,
     bulk_job_revert,
+    bulk_jobs_recent,
     job_summary,
 )
 from orders.services.bulk_preview import bulk_plan_load, bulk_plan_sign, bulk_preview
 from orders.views.common import HtmxHttpRequest
 
 PERMISSION = "orders.run_bulk_tagging"
+JOBS_PAGE_SIZE = 50
+
+
+def can_read_jobs(user: Any) -> bool:
+    """Who runs jobs, and auditors, whose audit entries link to the job that made them."""
+    if not user.has_perm(PERMISSION) and not user.has_perm("orders.view_auditentry"):
+        raise PermissionDenied
+    return True
+
+
+def read_jobs_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    return login_required(user_passes_test(can_read_jobs)(view))
 
 
 def _bulk_forms(request: HtmxHttpRequest) -> tuple[BulkTagForm, Any]:
@@ -78,9 +94,26 @@ def bulk_run(request: HtmxHttpRequest) -> HttpResponse:
         actor=request.user,
         set_pairs=plan.set_pairs,
         remove_keys=plan.remove_keys,
-        targets=plan.targets,
+        targets=plan.targets_to_run(include_ambiguous="include_ambiguous" in request.POST),
     )
     return redirect("bulk-job", job_id=job.id)
+
+
+@require_GET
+@read_jobs_required
+def bulk_job_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every job, newest first: who ran it, when, what it set, and how it went."""
+    before = parse_datetime(request.GET.get("before", "") or "")
+    jobs = bulk_jobs_recent(limit=JOBS_PAGE_SIZE + 1, before=before)
+    context = {
+        "title": "Bulk jobs",
+        "jobs": jobs[:JOBS_PAGE_SIZE],
+        "older": jobs[JOBS_PAGE_SIZE - 1]["job"].created_at.isoformat()
+        if len(jobs) > JOBS_PAGE_SIZE
+        else "",
+        "is_first_page": before is None,
+    }
+    return render(request, "orders/bulk_jobs.html", context)
 
 
 def _job(job_id: UUID) -> BulkJob:
@@ -88,8 +121,7 @@ def _job(job_id: UUID) -> BulkJob:
 
 
 @require_GET
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
+@read_jobs_required
 def bulk_job(request: HtmxHttpRequest, job_id: UUID) -> HttpResponse:
     job = _job(job_id)
     title = f"Revert of bulk job {job.reverts_id}" if job.reverts_id else "Bulk job"
@@ -98,8 +130,7 @@ def bulk_job(request: HtmxHttpRequest, job_id: UUID) -> HttpResponse:
 
 
 @require_GET
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
+@read_jobs_required
 def bulk_job_progress(request: HtmxHttpRequest, job_id: UUID) -> HttpResponse:
     """The polled progress bar; once the job ends, the last one, and polling stops (286)."""
     job = _job(job_id)

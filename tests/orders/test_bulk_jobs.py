@@ -160,7 +160,7 @@ def test_bulk_page_previews_then_runs_a_job_in_the_worker(
     preview = marketing_client.post("/bulk/", form)
 
     text = preview.content.decode()
-    assert "Not found in CDP" in text and "Run on 3 orders" in text
+    assert "1 input was not found in CDP" in text and "Run on 3 orders" in text
     assert ext_writes(sandbox) == Counter()
     token = text.split('name="plan" value="', 1)[1].split('"', 1)[0]
 
@@ -174,7 +174,8 @@ def test_bulk_page_previews_then_runs_a_job_in_the_worker(
     assert bulk_job_counts(job) | {"percent": 0} == {
         "done": 3,
         "skipped": 0,
-        "failed": 1,
+        "failed": 0,
+        "not_found": 1,
         "unresolved": 0,
         "remaining": 0,
         "total": 4,
@@ -184,7 +185,8 @@ def test_bulk_page_previews_then_runs_a_job_in_the_worker(
     assert all(pairs(sandbox, ref) == TAG for ref in refs)
     assert intents_per_order(job) == Counter(refs)
     page = marketing_client.get(f"/bulk/{job.id}/").content.decode()
-    assert 'id="job-progress"' in page and 'value="4"' in page
+    assert 'id="job-progress"' in page and "4 of 4 orders" in page
+    assert 'data-count="done">3<' in page and 'data-count="not_found">1<' in page
     progress = marketing_client.get(f"/bulk/{job.id}/progress/", HTTP_HX_REQUEST="true")
     assert progress.status_code == 286
 
