@@ -229,6 +229,8 @@ def conflict_context(form: Any, conflict: EditConflict, changes: dict[str, Any])
         }
         for name in form.fields
         if name != "modifiedAt"
+        # Only the fields that differ between the two sides.
+        and form.fields[name].has_changed(current.get(name), form[name].data)
     ]
     return {"rows": rows, "changed_by": conflict.changed_by}
 

@@ -71,3 +71,116 @@ function formatMoney(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { formatMoney(document); });
 document.addEventListener("htmx:afterSwap", function (event) { formatMoney(event.target); });
+
+// The bulk preview's "include all?" box keeps the Run button's count true.
+document.addEventListener("change", function (event) {
+  var box = event.target;
+  if (!box.matches || !box.matches("[data-bulk-include]")) {
+    return;
+  }
+  var button = box.form.querySelector("[data-bulk-run]");
+  var count = box.checked ? box.dataset.with : box.dataset.without;
+  button.textContent = "Run on " + count + " order" + (count === "1" ? "" : "s");
+  button.disabled = count === "0";
+});
+
+// A narrow screen folds the section links behind a Menu button (shown only with script).
+document.addEventListener("DOMContentLoaded", function () {
+  var nav = document.querySelector(".cdp-nav");
+  var toggle = document.querySelector("[data-nav-toggle]");
+  if (!nav || !toggle) {
+    return;
+  }
+  nav.classList.add("cdp-nav-collapsible");
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () {
+    var open = nav.classList.toggle("cdp-nav-open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+});
+
+// "?" lists the keyboard shortcuts; "/" and Ctrl-K focus the header search when there is one.
+document.addEventListener("keydown", function (event) {
+  var target = event.target;
+  var typing = target.closest && target.closest("input, textarea, select, [contenteditable]");
+  if (typing || event.altKey || event.metaKey) {
+    return;
+  }
+  if (event.key === "?" && !event.ctrlKey) {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open) {
+      event.preventDefault();
+      dialog.showModal();
+    }
+  }
+});
+
+document.addEventListener("click", function (event) {
+  var opener = event.target.closest && event.target.closest("[data-shortcuts-open]");
+  var dialog = document.getElementById("shortcuts");
+  if (opener && dialog) {
+    dialog.showModal();
+  } else if (event.target.closest && event.target.closest("[data-shortcuts-close]") && dialog) {
+    dialog.close();
+  }
+});
+
+// A boolean pair's value is picked from true / false instead of typed.
+(function () {
+  function valueField(row) {
+    return row.querySelector("input[name$=value], select[name$=value]");
+  }
+  function sync(typeSelect) {
+    var row = typeSelect.closest("tr");
+    var field = row && valueField(row);
+    if (!field) {
+      return;
+    }
+    var wantSelect = typeSelect.value === "boolean";
+    if (wantSelect === (field.tagName === "SELECT")) {
+      return;
+    }
+    var replacement = document.createElement(wantSelect ? "select" : "input");
+    var focused = field === document.activeElement;
+    ["name", "id", "form", "aria-label", "aria-describedby", "class", "data-ext-focus"].forEach(function (name) {
+      if (field.hasAttribute(name)) {
+        replacement.setAttribute(name, field.getAttribute(name));
+      }
+    });
+    if (wantSelect) {
+      var current = field.value.trim().toLowerCase() === "false" ? "false" : "true";
+      ["true", "false"].forEach(function (value) {
+        var option = document.createElement("option");
+        option.value = value;
+        option.textContent = value;
+        option.selected = value === current;
+        replacement.appendChild(option);
+      });
+    } else {
+      replacement.type = "text";
+      replacement.autocomplete = "off";
+      replacement.value = field.value;
+    }
+    field.replaceWith(replacement);
+    if (focused) {
+      replacement.focus();
+    }
+  }
+  function typeSelects(root) {
+    return (root || document).querySelectorAll("select[name$=type]");
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[name$=type]")) {
+      sync(event.target);
+    }
+  });
+  function syncAll(root) {
+    typeSelects(root).forEach(sync);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    syncAll(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    syncAll(event.detail.elt);
+  });
+})();
