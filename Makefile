@@ -10,6 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdpadmin
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test bench serve install lint clean chromium
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
 
 $(VENV)/.installed: pyproject.toml
 	@echo "Installing cdpadmin and its dependencies into $(VENV) (quiet; a minute the first time)..."
@@ -19,6 +20,12 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 install: $(VENV)/.installed
+
+# axe-core for the accessibility pass, from the npm registry at the version the lock file pins.
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@echo "Installing axe-core from the npm registry into tests/e2e/node_modules..."
+	@npm ci --prefix tests/e2e --no-audit --no-fund --silent
+	@touch $@
 
 # Migrate, then start the sandbox (trial mode only), a job worker and the app.
 run: install
@@ -36,7 +43,7 @@ chromium:
 	  fi; }
 
 # The whole suite: against DATABASE_URL when set, else a throwaway embedded PostgreSQL.
-test: chromium install
+test: chromium install $(AXE)
 	@if [ -n "$$DATABASE_URL" ]; then $(PY) -m pytest; \
 	else $(PY) -m cdpadmin.trialdb $(PY) -m pytest; fi
 
@@ -54,4 +61,4 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache tests/e2e/node_modules

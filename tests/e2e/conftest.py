@@ -45,17 +45,20 @@ def app_url(live_server: object, sandbox: SandboxServer) -> str:
 
 
 @pytest.fixture
-def page_as(browser: Browser, app_url: str) -> Iterator[Callable[[User], Page]]:
-    """Open a browser page already signed in as the given user."""
+def page_as(browser: Browser, app_url: str) -> Iterator[Callable[..., Page]]:
+    """Open a browser page already signed in as the given user (None: signed out).
+
+    Keyword arguments go to the browser context, e.g. `viewport` or `bypass_csp`.
+    """
     contexts = []
 
-    def open_page(user: User) -> Page:
-        client = Client()
-        client.force_login(user)
-        context = browser.new_context(base_url=app_url)
-        context.add_cookies(
-            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": app_url}]
-        )
+    def open_page(user: User | None, **options: object) -> Page:
+        context = browser.new_context(base_url=app_url, **options)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies["sessionid"].value
+            context.add_cookies([{"name": "sessionid", "value": cookie, "url": app_url}])
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
