@@ -222,7 +222,7 @@ def test_bulk_tag_50_orders_and_watch_the_progress_bar_reach_100(
     page.fill("#id_set-1-key", "wave")
     page.fill("#id_set-1-value", "2")
     page.get_by_role("button", name="Preview").click()
-    expect(page.locator("#bulk-preview")).to_contain_text("50 orders to change")
+    expect(page.locator("#bulk-preview")).to_contain_text("50 to change")
     page.get_by_role("button", name="Run on 50 orders").click()
 
     progress = page.locator("#job-progress progress")
