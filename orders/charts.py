@@ -68,12 +68,14 @@ class DailyChart:
         return sum(n for _, _, n in self.totals)
 
     @property
-    def ticks(self) -> tuple[Column, ...]:
-        """The columns whose day is written under the axis: first, middle, last."""
+    def ticks(self) -> list[tuple[float, dt.date, str]]:
+        """(x, day, text-anchor) of the days written under the axis: first, middle, last."""
         if not self.columns:
-            return ()
-        picked = (self.columns[0], self.columns[len(self.columns) // 2], self.columns[-1])
-        return tuple(dict.fromkeys(picked))
+            return []
+        columns = self.columns
+        first, middle, last = columns[0], columns[len(columns) // 2], columns[-1]
+        ticks = [(first.x - 4, first.day, "start"), (middle.x, middle.day, "middle")]
+        return [*ticks, (last.x + 4, last.day, "end")] if last is not first else ticks[:1]
 
 
 def audit_daily_outcomes(
