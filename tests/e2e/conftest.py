@@ -11,6 +11,7 @@ from django.test import Client
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from orders.sandbox.server import SandboxServer
+from tests.e2e.desk import Desk, seed_desk
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still synchronous and safe.
@@ -66,3 +67,15 @@ def page_as(browser: Browser, app_url: str) -> Iterator[Callable[..., Page]]:
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def staff(cs_user: User, marketing_user: User, auditor_user: User) -> dict[str, User]:
+    """One user per staff group, by role."""
+    return {"customer service": cs_user, "marketing": marketing_user, "auditor": auditor_user}
+
+
+@pytest.fixture
+def desk(sandbox: SandboxServer, staff: dict[str, User]) -> Desk:
+    """Pages full of data (see `tests.e2e.desk`), with a hostile item name."""
+    return seed_desk(sandbox, cs_user=staff["customer service"], marketing_user=staff["marketing"])

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from orders.sandbox.server import SandboxServer
-from tests.e2e.desk import Desk, seed_desk
+from tests.e2e.desk import Desk
 from tests.e2e.test_layout_and_accessibility import preview_a_bulk_job
 from tests.factories import seed_order
 from tests.orders.test_bulk_jobs import run_worker
@@ -24,6 +24,10 @@ def test_preview_warns_first_then_runs_and_the_job_is_listed(
     sandbox.state.put_order_extension(refs[1], {"campaign": "winter"})
     page = page_as(marketing_user, viewport={"width": 1366, "height": 700})
 
+    # A boolean pair's value is chosen, not typed.
+    page.goto("/bulk/")
+    page.select_option("#id_set-1-type", "boolean")
+    expect(page.locator("select#id_set-1-value")).to_have_value("true")
     preview_a_bulk_job(page)
 
     problems = page.locator("#bulk-problems")
@@ -64,13 +68,8 @@ def test_preview_warns_first_then_runs_and_the_job_is_listed(
 
 
 def test_an_audit_entry_of_a_job_links_to_the_job(
-    page_as: Callable[..., Page],
-    sandbox: SandboxServer,
-    cs_user: User,
-    marketing_user: User,
-    auditor_user: User,
+    page_as: Callable[..., Page], desk: Desk, auditor_user: User
 ) -> None:
-    desk: Desk = seed_desk(sandbox, cs_user=cs_user, marketing_user=marketing_user)
     page = page_as(auditor_user)
     page.goto(desk.pages["audit-job-entry"])
 

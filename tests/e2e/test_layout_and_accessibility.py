@@ -10,12 +10,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from orders.sandbox.server import SandboxServer
-from tests.e2e.desk import BULK_INPUTS, Desk, seed_desk
+from tests.e2e.desk import BULK_INPUTS, Desk
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 REPORT = Path(__file__).resolve().parents[2] / "test-results" / "axe.json"
@@ -55,11 +53,6 @@ RUN_AXE = """async () => {
 }"""
 
 
-@pytest.fixture
-def desk(sandbox: SandboxServer, cs_user: User, marketing_user: User) -> Desk:
-    return seed_desk(sandbox, cs_user=cs_user, marketing_user=marketing_user)
-
-
 def preview_a_bulk_job(page: Page) -> None:
     page.goto("/bulk/")
     page.fill("#id_inputs", "\n".join(BULK_INPUTS))
@@ -75,19 +68,15 @@ def assert_no_sideways_scroll(page: Page, name: str) -> None:
 
 
 def test_no_page_scrolls_sideways_at_390_px(
-    page_as: Callable[..., Page],
-    desk: Desk,
-    cs_user: User,
-    marketing_user: User,
-    auditor_user: User,
+    page_as: Callable[..., Page], desk: Desk, staff: dict[str, User]
 ) -> None:
     size = {"width": 390, "height": 844}
-    desk_page = page_as(cs_user, viewport=size)
+    desk_page = page_as(staff["customer service"], viewport=size)
     for name in NARROW_PAGES[:4]:
         desk_page.goto(desk.pages[name])
         assert_no_sideways_scroll(desk_page, name)
 
-    marketing = page_as(marketing_user, viewport=size)
+    marketing = page_as(staff["marketing"], viewport=size)
     for name in NARROW_PAGES[4:]:
         marketing.goto(desk.pages[name])
         assert_no_sideways_scroll(marketing, name)
@@ -95,7 +84,7 @@ def test_no_page_scrolls_sideways_at_390_px(
     marketing.click("#bulk-every-order summary")
     assert_no_sideways_scroll(marketing, "bulk preview")
 
-    auditor = page_as(auditor_user, viewport=size)
+    auditor = page_as(staff["auditor"], viewport=size)
     auditor.goto("/audit/")
     expect(auditor.locator("#audit-activity svg")).to_be_visible()
     assert_no_sideways_scroll(auditor, "audit")
@@ -114,17 +103,12 @@ def axe_violations(page: Page) -> list[dict[str, object]]:
 
 
 def test_every_page_passes_axe_core_for_each_role(
-    page_as: Callable[..., Page],
-    desk: Desk,
-    cs_user: User,
-    marketing_user: User,
-    auditor_user: User,
+    page_as: Callable[..., Page], desk: Desk, staff: dict[str, User]
 ) -> None:
     assert AXE.exists(), "axe-core is missing: run `npm ci --prefix tests/e2e` (make test does)."
-    users = {"customer service": cs_user, "marketing": marketing_user, "auditor": auditor_user}
     report: dict[str, dict[str, list[dict[str, object]]]] = {}
     for role, names in ROLE_PAGES.items():
-        page = page_as(users[role], bypass_csp=True)
+        page = page_as(staff[role], bypass_csp=True)
         found = report.setdefault(role, {})
         for name in names:
             response = page.goto(desk.pages[name])

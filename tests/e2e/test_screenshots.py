@@ -31,13 +31,10 @@ def shoot(page: Page, name: str) -> None:
 
 
 def test_screenshots(
-    page_as: Callable[..., Page],
-    sandbox: SandboxServer,
-    cs_user: User,
-    marketing_user: User,
-    auditor_user: User,
+    page_as: Callable[..., Page], sandbox: SandboxServer, staff: dict[str, User]
 ) -> None:
     Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    cs_user, marketing_user, auditor_user = staff.values()
     desk = seed_desk(sandbox, cs_user=cs_user, marketing_user=marketing_user, hostile=False)
     pages = desk.pages
 
