@@ -43,6 +43,8 @@ ALLOWED = {
     "note_author": {"cs"},  # the note is Casey's; only its author may change its text
     "extensions": {"marketing", "superuser"},
     "bulk": {"marketing", "superuser"},
+    # Jobs are read by who runs them and by auditors, whose entries link to them.
+    "read_jobs": {"marketing", "auditor", "superuser"},
     "audit": {"auditor", "superuser"},
     "revert": {"superuser"},
 }
@@ -99,12 +101,14 @@ RULES: dict[str, Rule] = {
     **{f"ext-item-{name}": rule for name, rule in EXT_RULES.items()},
     "bulk-new": get("bulk"),
     "bulk-run": post("bulk"),  # no signed plan: back to the compose page
-    "bulk-job": get("bulk"),
-    "bulk-job-progress": get("bulk", ok=286),  # the job is cancelled below: polling stops
+    "bulk-jobs": get("read_jobs"),
+    "bulk-job": get("read_jobs"),
+    "bulk-job-progress": get("read_jobs", ok=286),  # the job is cancelled below: polling stops
     "bulk-job-cancel": post("bulk"),
     "bulk-job-retry": post("bulk"),
     "bulk-job-revert": get("bulk"),
     "audit-list": get("audit"),
+    "audit-activity": get("audit"),
     "audit-detail": get("audit"),
     "audit-revert": get("revert"),
     "audit-key-history": get("audit"),
