@@ -29,6 +29,7 @@ JOB_STATES = (
     ("skipped", "Skipped"),
     ("failed", "Failed"),
     ("not_found", "Not found"),
+    ("unresolved", "Unresolved"),
     ("remaining", "Remaining"),
 )
 
@@ -152,7 +153,7 @@ class Bar:
 
 
 def job_bar(counts: Mapping[str, int], *, width: int = 600, height: int = 24) -> Bar:
-    """One horizontal bar: done, skipped, failed, not found and remaining, left to right."""
+    """One horizontal bar: done, skipped, failed, not found, unresolved, remaining."""
     parts = tuple((key, label, int(counts.get(key, 0))) for key, label in JOB_STATES)
     total = sum(n for _, _, n in parts)
     x, rects = 0.0, []
