@@ -80,6 +80,7 @@ def test_no_page_scrolls_sideways_at_390_px(
     for name in NARROW_PAGES[4:]:
         marketing.goto(desk.pages[name])
         assert_no_sideways_scroll(marketing, name)
+    expect(marketing.locator("#header-q")).to_be_visible()  # search stays in view
     preview_a_bulk_job(marketing)
     marketing.click("#bulk-every-order summary")
     assert_no_sideways_scroll(marketing, "bulk preview")
@@ -89,10 +90,11 @@ def test_no_page_scrolls_sideways_at_390_px(
     expect(auditor.locator("#audit-activity svg")).to_be_visible()
     assert_no_sideways_scroll(auditor, "audit")
 
-    # The nav folds behind a Menu button, and opens from it.
-    expect(auditor.locator("#cdp-nav")).to_be_hidden()
+    # The section links fold behind a Menu button, and open from it.
+    jobs_link = auditor.locator("#cdp-nav").get_by_role("link", name="Bulk jobs")
+    expect(jobs_link).to_be_hidden()
     auditor.click("[data-nav-toggle]")
-    expect(auditor.get_by_role("link", name="Bulk jobs")).to_be_visible()
+    expect(jobs_link).to_be_visible()
     assert_no_sideways_scroll(auditor, "audit with the menu open")
 
 
