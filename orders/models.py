@@ -77,6 +77,12 @@ class AuditEntry(models.Model):
             models.Index(fields=["phase", "-id"], name="audit_phase_id"),
             models.Index(fields=["at"], name="audit_at"),
             models.Index(fields=["job_id", "-id"], name="audit_job_id"),
+            # The few failed changes, walked newest first by the audit list's failure filter.
+            models.Index(
+                fields=["-intent_id"],
+                condition=models.Q(phase="outcome", outcome="failure"),
+                name="audit_failed_intent",
+            ),
         ]
         permissions = [
             ("export_auditentry", "Can export the audit trail"),

@@ -180,3 +180,25 @@ def test_date_range_filter_uses_whole_days(cs_user) -> None:
     assert len(audit_entries(filters=AuditFilters(until=today - dt.timedelta(days=1)))) == 0
     assert len(audit_entries(filters=AuditFilters(since=today + dt.timedelta(days=1)))) == 0
     assert entry.pk
+
+
+def test_date_bounds_keep_a_row_stamped_out_of_order_by_less_than_an_hour(cs_user) -> None:
+    day = dt.date(2026, 3, 2)
+
+    def at(hour: int, minute: int) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+    early, _ = record_change(actor=cs_user, at=at(10, 0))
+    late, _ = record_change(actor=cs_user, at=at(23, 30))
+    next_day, _ = record_change(actor=cs_user, at=at(23, 59) + dt.timedelta(minutes=31))
+    # Written after the next day's row, stamped before midnight: the clock stepped back.
+    straggler, _ = record_change(actor=cs_user, at=at(23, 50))
+    much_later, _ = record_change(actor=cs_user, at=at(23, 0) + dt.timedelta(days=3))
+
+    def ids(**filters: dt.date) -> list[int]:
+        return [event.entry.pk for event in audit_entries(filters=AuditFilters(**filters))]
+
+    assert ids(until=day) == [straggler.pk, late.pk, early.pk]
+    assert ids(since=day + dt.timedelta(days=1)) == [much_later.pk, next_day.pk]
+    assert ids(since=day, until=day) == [straggler.pk, late.pk, early.pk]
+    assert ids(since=day + dt.timedelta(days=3)) == [much_later.pk]
