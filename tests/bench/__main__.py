@@ -2,8 +2,9 @@
 
 Runs against a dedicated PostgreSQL database (`<DATABASE_URL's name>_bench`), a sandbox and
 gunicorn started for the purpose. Knobs (environment): BENCH_AUDIT_ROWS (default 1000000),
-BENCH_BULK_ORDERS (1000), BENCH_RATE_LIMIT (50 requests/s), BENCH_LOAD_USERS (50),
-BENCH_LOAD_SECONDS (60). See docs/bench.md for how to read the figures.
+BENCH_BULK_ORDERS (1000), BENCH_RATE_LIMIT (50 requests/s), BENCH_LOAD_STAFF (50,200,500),
+BENCH_LOAD_SECONDS (60), BENCH_ONLY (a comma-separated subset of the sections: pages, load,
+audit_write, bulk, audit, checkpoints). See docs/bench.md for how to read the figures.
 """
 
 from __future__ import annotations
@@ -51,60 +52,68 @@ def measure_audit_write_overhead(runs: int = 200) -> dict[str, float]:
     return {"audit_write_overhead_ms": statistics.median(timings)}
 
 
-def main() -> int:
-    from tests.bench.audit import use_bench_database
+SECTIONS = ("pages", "load", "audit_write", "bulk", "audit", "checkpoints")
 
+
+def main() -> int:
+    from tests.bench.audit import ensure_audit_rows, use_bench_database
+
+    only = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        sys.exit(f"BENCH_ONLY: unknown sections {sorted(unknown)}; use {', '.join(SECTIONS)}")
+    run = set(only or SECTIONS)
     use_bench_database()
+    audit_rows = int(os.environ.get("BENCH_AUDIT_ROWS", "1000000"))
+    # Before the web figures, so the audit list page is measured at full size too.
+    ensure_audit_rows(audit_rows)
     from django.contrib.auth.models import User
-    from django.contrib.sessions.backends.db import SessionStore
 
     from tests.bench import web
 
     database_url = os.environ["DATABASE_URL"]
     user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True})
 
-    def new_session_key() -> str:
-        store = SessionStore()
-        store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-        store["_auth_user_hash"] = user.get_session_auth_hash()
-        store.create()
-        return str(store.session_key)
+    if run & {"pages", "load"}:
+        with web.web_stack(database_url) as stack:
+            if "pages" in run:
+                session = web.signed_in_session(stack.app_url, web.new_session_key(user))
+                emit(web.measure_pages(stack, session))
+            if "load" in run:
+                from tests.bench.load import measure_capacity, measure_staff_load
 
-    with web.web_stack(database_url) as stack:
-        session = web.signed_in_session(stack.app_url, new_session_key())
-        emit(web.measure_pages(stack, session))
+                figures, sessions, order_ref = measure_staff_load(stack)
+                emit(figures)
+                emit(measure_capacity(stack, sessions, order_ref))
+
+    if "audit_write" in run:
+        emit(measure_audit_write_overhead())
+
+    if "bulk" in run:
+        from tests.bench.bulk import measure_bulk_throughput
+
+        bulk = measure_bulk_throughput(
+            orders=int(os.environ.get("BENCH_BULK_ORDERS", "1000")),
+            rate_limit_per_s=float(os.environ.get("BENCH_RATE_LIMIT", "50")),
+            latency_ms=100,
+        )
         emit(
-            web.measure_load(
-                stack,
-                new_session_key,
-                users=int(os.environ.get("BENCH_LOAD_USERS", "50")),
-                seconds=float(os.environ.get("BENCH_LOAD_SECONDS", "60")),
-            )
+            {
+                "bulk_throughput_vs_rate_limit": bulk["bulk_throughput_vs_rate_limit"],
+                "bulk_request_throughput_vs_rate_limit": bulk["request_throughput_vs_rate_limit"],
+                "bulk_orders_per_s": bulk["orders_per_s"],
+            }
         )
 
-    emit(measure_audit_write_overhead())
+    if "audit" in run:
+        from tests.bench.audit import measure_audit
 
-    from tests.bench.bulk import measure_bulk_throughput
+        emit(measure_audit(audit_rows, own_database=False))
 
-    bulk = measure_bulk_throughput(
-        orders=int(os.environ.get("BENCH_BULK_ORDERS", "1000")),
-        rate_limit_per_s=float(os.environ.get("BENCH_RATE_LIMIT", "50")),
-        latency_ms=100,
-    )
-    emit(
-        {
-            "bulk_throughput_vs_rate_limit": bulk["bulk_throughput_vs_rate_limit"],
-            "bulk_request_throughput_vs_rate_limit": bulk["request_throughput_vs_rate_limit"],
-            "bulk_orders_per_s": bulk["orders_per_s"],
-        }
-    )
+    if "checkpoints" in run:
+        from tests.bench.audit import measure_checkpoints
 
-    from tests.bench.audit import measure_audit, measure_checkpoints
-
-    audit_rows = int(os.environ.get("BENCH_AUDIT_ROWS", "1000000"))
-    emit(measure_audit(audit_rows, own_database=False))
-    emit(measure_checkpoints(audit_rows, own_database=False))
+        emit(measure_checkpoints(audit_rows, own_database=False))
     return 0
 
 

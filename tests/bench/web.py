@@ -7,8 +7,9 @@ side in one run, so machine noise affects both sides alike:
   (1.0 is the floor; a page that called its five sections one after another would be ~5);
 - search_page_vs_one_call: the same for a referenceId search with several results;
 - overhead_ms_order_page, overhead_ms_search: page time with zero upstream latency;
-- load_p95_ratio, load_errors: p95 page time with 50 concurrent signed-in users / p95 with
-  one user, and how many requests failed (load from wrk, see wrk_sessions.lua).
+- app_cpu_ms_*: CPU time of the gunicorn workers per request of a page (zero latency), and
+  each page's ratio to the sign-in page (Django and the admin look: the floor);
+- the load figures are in load.py (Locust's open model; wrk's closed loop for capacity).
 """
 
 from __future__ import annotations
@@ -51,13 +52,15 @@ def wait_until_up(url: str, seconds: float = 30) -> None:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+def process(
+    args: list[str], env: dict[str, str], ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         wait_until_up(ready_url)
-        yield
+        yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -68,6 +71,11 @@ class Stack:
     app_url: str
     sandbox_url: str
     upstream: requests.Session
+    app_pid: int = 0  # gunicorn's master; its children are the workers
+
+    def app_cpu_s(self) -> float:
+        """CPU seconds (user + system, all threads) the gunicorn workers have used so far."""
+        return sum(process_cpu_s(pid) for pid in child_pids(self.app_pid))
 
     def sandbox_config(self, **fields: Any) -> None:
         requests.post(f"{self.sandbox_url}/__sandbox__/config", json=fields, timeout=5)
@@ -112,11 +120,49 @@ def web_stack(database_url: str) -> Iterator[Stack]:
             env,
             f"{sandbox_url}/__sandbox__/health",
         ),
-        process(gunicorn, env, f"http://127.0.0.1:{app_port}/accounts/login/"),
+        process(gunicorn, env, f"http://127.0.0.1:{app_port}/accounts/login/") as app,
     ):
         upstream = requests.Session()
         upstream.auth = CREDENTIALS
-        yield Stack(f"http://127.0.0.1:{app_port}", sandbox_url, upstream)
+        yield Stack(f"http://127.0.0.1:{app_port}", sandbox_url, upstream, app.pid)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == parent:
+                children.append(int(entry.name))
+    return children
+
+
+def process_cpu_s(pid: int) -> float:
+    """utime + stime of a process (every thread, living or ended), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, so utime (14) and stime (15) are [11], [12].
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def new_session_key(user: Any) -> str:
+    """A signed-in session for `user` in the database, as the sign-in form would create it."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store["_auth_user_id"] = str(user.pk)
+    store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    store["_auth_user_hash"] = user.get_session_auth_hash()
+    store.create()
+    return str(store.session_key)
 
 
 def signed_in_session(app_url: str, session_key: str) -> requests.Session:
@@ -174,7 +220,44 @@ def measure_pages(stack: Stack, session: requests.Session, runs: int = 15) -> di
     figures["overhead_ms_order_page"], figures["overhead_ms_search"] = paired_medians(
         order_page, search_page, runs * 2
     )
+    anonymous = requests.Session()
+    cpu = app_cpu_ms(
+        stack,
+        {
+            "signin": lambda: anonymous.get(f"{stack.app_url}/accounts/login/", timeout=10),
+            "order_page": order_page,
+            "search": search_page,
+            "audit_list": lambda: session.get(f"{stack.app_url}/audit/", timeout=10),
+        },
+    )
+    for name, ms in cpu.items():
+        figures[f"app_cpu_ms_{name}"] = ms
+    for name in ("order_page", "search", "audit_list"):
+        figures[f"app_cpu_{name}_vs_signin"] = cpu[name] / cpu["signin"]
     return figures
+
+
+def app_cpu_ms(
+    stack: Stack,
+    pages: dict[str, Callable[[], requests.Response]],
+    rounds: int = 5,
+    requests_per_round: int = 100,
+) -> dict[str, float]:
+    """Median CPU milliseconds the gunicorn workers spend per request of each page.
+
+    One request at a time, pages taking turns round by round; the sandbox, PostgreSQL and
+    this client are other processes, so only the app's own work is counted.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in pages}
+    for call in pages.values():
+        timed(call)
+    for _ in range(rounds):
+        for name, call in pages.items():
+            before = stack.app_cpu_s()
+            for _ in range(requests_per_round):
+                timed(call)
+            samples[name].append((stack.app_cpu_s() - before) * 1000 / requests_per_round)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_sessions.lua")
@@ -212,23 +295,4 @@ def run_wrk(url: str, session_keys: list[str], seconds: float) -> dict[str, floa
         "p95_ms": figures["p95_ms"],
         "requests_per_s": figures["requests"] / figures["seconds"],
         "errors": float(figures["socket_errors"] + figures["bad_status"]),
-    }
-
-
-def measure_load(
-    stack: Stack, new_session_key: Callable[[], str], users: int, seconds: float
-) -> dict[str, float]:
-    """p95 of the order page with `users` signed-in users at once, against one user alone."""
-    order = stack.create_order(referenceId="BENCH-LOAD")
-    url = f"{stack.app_url}/orders/{order['ref']}/"
-    stack.sandbox_config(latency_ms=20)
-    single = run_wrk(url, [new_session_key()], min(seconds, 15))
-    crowd = run_wrk(url, [new_session_key() for _ in range(users)], seconds)
-    stack.sandbox_config(latency_ms=0)
-    return {
-        "load_p95_ratio": crowd["p95_ms"] / single["p95_ms"],
-        "load_p95_ms_one_user": single["p95_ms"],
-        f"load_p95_ms_{users}_users": crowd["p95_ms"],
-        f"load_requests_per_s_{users}_users": crowd["requests_per_s"],
-        "load_errors": single["errors"] + crowd["errors"],
     }
