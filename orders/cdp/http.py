@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -134,6 +135,19 @@ def build_session(
     return session
 
 
+def settle_environment(session: requests.Session, base_url: str) -> None:
+    """Read the proxy and CA-bundle settings of the environment once, for every call.
+
+    With `trust_env` requests re-reads them (and parses `no_proxy`) on each of the order
+    page's five calls; they do not change while the process runs.
+    """
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, Decimal):
         return json_number(value)
@@ -183,6 +197,7 @@ class Transport:
             retries=retries,
             pool_size=pool_size,
         )
+        settle_environment(self.session, self.base_url)
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"

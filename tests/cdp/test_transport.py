@@ -153,3 +153,20 @@ def test_reset_client_picks_up_changed_settings(cdp_settings: Any) -> None:
     assert get_client() is first
     reset_client()
     assert get_client().base_url == "https://other.test"
+
+
+def test_the_environments_proxy_is_read_once_and_no_proxy_is_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    proxied = make_client()
+    monkeypatch.setenv("NO_PROXY", BASE_URL.split("//")[1].split("/")[0])
+    bypassed = make_client()
+    monkeypatch.delenv("HTTPS_PROXY")
+
+    assert proxied.transport.session.proxies["https"] == "http://proxy.internal:3128"
+    assert "https" not in bypassed.transport.session.proxies
+    # Read at construction: the calls do not look at the environment again.
+    assert proxied.transport.session.trust_env is False
