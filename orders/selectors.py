@@ -164,8 +164,26 @@ def _outcome_exists(**conditions: Any) -> Exists:
     )
 
 
+def _failed_intent_ids() -> QuerySet[AuditEntry, int]:
+    return (
+        AuditEntry.objects.filter(
+            phase=AuditEntry.Phase.OUTCOME, outcome=AuditEntry.Outcome.FAILURE
+        )
+        .order_by("-intent_id")
+        .values_list("intent_id", flat=True)
+    )
+
+
 def filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
     """Intent and observed rows matching `filters`, newest first (not yet limited)."""
+    rows = _filtered_events(filters)
+    if filters.outcome == Outcome.FAILURE:
+        rows = rows.filter(pk__in=_failed_intent_ids().order_by())
+    return rows
+
+
+def _filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
+    """`filtered_events` but for the failure filter, which `_failed_page` walks its own way."""
     rows = AuditEntry.objects.filter(phase__in=EVENT_PHASES)
     if filters.username:
         user_ids = list(
@@ -182,12 +200,6 @@ def filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
         rows = _with_key_text(rows, filters.key).filter(_key_q(filters.key))
     if filters.outcome == Outcome.OBSERVED:
         rows = rows.filter(phase=AuditEntry.Phase.OBSERVED)
-    elif filters.outcome == Outcome.FAILURE:
-        # Few intents fail: the planner may walk the failures' own index (intent_id) instead.
-        failed = AuditEntry.objects.filter(
-            phase=AuditEntry.Phase.OUTCOME, outcome=AuditEntry.Outcome.FAILURE
-        ).values("intent_id")
-        rows = rows.filter(pk__in=failed)
     elif filters.outcome == Outcome.SUCCESS:
         rows = rows.filter(_outcome_exists(outcome=filters.outcome))
     elif filters.outcome == Outcome.UNKNOWN:
@@ -213,21 +225,50 @@ def _pair_outcomes(entries: Sequence[AuditEntry]) -> list[Event]:
     return [Event(entry, outcomes.get(entry.pk)) for entry in entries]
 
 
-def _page(rows: QuerySet[AuditEntry], before_id: int | None, limit: int) -> EventPage:
+def _page(
+    rows: QuerySet[AuditEntry], before_id: int | None, limit: int, *, failed: bool = False
+) -> EventPage:
     limit = max(1, min(limit, MAX_LIMIT))
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
-    entries = list(rows[: limit + 1])
+    entries = _failed_entries(rows, before_id, limit + 1) if failed else list(rows[: limit + 1])
     more = len(entries) > limit
     entries = entries[:limit]
     return EventPage(_pair_outcomes(entries), entries[-1].pk if more else None)
+
+
+FIRST_FAILURE_CHUNK = 500
+
+
+def _failed_entries(rows: QuerySet[AuditEntry], before_id: int | None, count: int) -> list:
+    """The first `count` of `rows` whose intent failed, walking failures newest first.
+
+    Failures are a few percent of the trail, with their own index. Left to itself the planner
+    misjudges how many rows both match the other filters and failed (it cannot know they
+    correlate), and reads every candidate of a broad filter such as a key; so the failed
+    intents' ids are taken from that index in growing chunks, newest first, and the other
+    filters applied to each chunk, until the page is full.
+    """
+    failed = _failed_intent_ids()
+    found: list[AuditEntry] = []
+    below, chunk_size = before_id, FIRST_FAILURE_CHUNK
+    while len(found) < count:
+        window = failed if below is None else failed.filter(intent_id__lt=below)
+        # A subquery, not a list of ids: planning a list of thousands costs more than the walk.
+        found += rows.filter(pk__in=window[:chunk_size])[: count - len(found)]
+        edge = list(window[chunk_size - 1 : chunk_size])
+        if not edge:
+            break
+        below, chunk_size = edge[0], chunk_size * 2
+    return found
 
 
 def audit_entries(
     *, filters: AuditFilters, before_id: int | None = None, limit: int = DEFAULT_LIMIT
 ) -> EventPage:
     """One page of events matching `filters`, newest first; `next_before_id` for the next."""
-    return _page(filtered_events(filters), before_id, limit)
+    failed = filters.outcome == Outcome.FAILURE
+    return _page(_filtered_events(filters), before_id, limit, failed=failed)
 
 
 def audit_entries_for_order(

@@ -77,10 +77,11 @@ def profile_page(page: str, runs: int, sandbox_url: str) -> int:
     for _ in range(runs):
         client.get(url)
     profiler.disable()
+    restrict = [os.environ["PROFILE_ONLY"]] if os.environ.get("PROFILE_ONLY") else []
     for sort, count in (("tottime", 25), ("cumulative", 40)):
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats(sort).print_stats(count)
+        stats.sort_stats(sort).print_stats(*restrict, count)
         print(f"=== {page}: {runs} requests, by {sort} ===")
         print(out.getvalue().split("\n", 6)[-1] if sort == "tottime" else out.getvalue())
     return 0

@@ -202,3 +202,30 @@ def test_date_bounds_keep_a_row_stamped_out_of_order_by_less_than_an_hour(cs_use
     assert ids(since=day + dt.timedelta(days=1)) == [much_later.pk, next_day.pk]
     assert ids(since=day, until=day) == [straggler.pk, late.pk, early.pk]
     assert ids(since=day + dt.timedelta(days=3)) == [much_later.pk]
+
+
+def test_failure_filter_pages_through_failures_in_chunks_with_other_filters(
+    cs_user, monkeypatch
+) -> None:
+    monkeypatch.setattr("orders.selectors.FIRST_FAILURE_CHUNK", 1)
+    failed_on_a = []
+    for n in range(6):
+        order_ref = ORDER_A if n % 2 == 0 else ORDER_B
+        intent, _ = record_change(actor=cs_user, order_ref=order_ref, outcome="failure")
+        record_change(actor=cs_user, order_ref=ORDER_A)  # succeeded: never listed
+        if order_ref == ORDER_A:
+            failed_on_a.append(intent.pk)
+
+    seen, before_id = [], None
+    while True:
+        page = audit_entries(
+            filters=AuditFilters(outcome=Outcome.FAILURE, order_ref=ORDER_A),
+            before_id=before_id,
+            limit=2,
+        )
+        seen += [(event.entry.pk, event.status) for event in page]
+        before_id = page.next_before_id
+        if before_id is None:
+            break
+
+    assert seen == [(pk, Outcome.FAILURE) for pk in reversed(failed_on_a)]
