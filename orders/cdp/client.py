@@ -212,6 +212,14 @@ class CdpClient(ChildOperations, ExtensionOperations):
         Consumers' item links are not fetched here (one more call per consumer); a consumer
         carries `item_refs` when CDP embeds them, else use `order_consumer_items_list`.
         """
+        return self.order_page_begin(order_ref)()
+
+    def order_page_begin(self, order_ref: str) -> Callable[[], OrderBundle]:
+        """Send the order page's five GETs and return the function that waits for the bundle.
+
+        The caller can do its own work (its database reads) while the calls are in flight;
+        the function returns or raises as `order_page` does.
+        """
         order_ref = check_ref(order_ref, "order reference")
         submit = self._executor.submit
         order = submit(self.order_get, order_ref)
@@ -219,13 +227,17 @@ class CdpClient(ChildOperations, ExtensionOperations):
         contacts = submit(self._all, self.order_contacts_list, order_ref)
         consumers = submit(self._all, self.order_consumers_list, order_ref)
         extension = submit(self._extension_or_none, order_ref)
-        return OrderBundle(
-            order=order.result(),
-            items=Section.of(items),
-            contacts=Section.of(contacts),
-            consumers=Section.of(consumers),
-            extension=Section.of(extension),
-        )
+
+        def bundle() -> OrderBundle:
+            return OrderBundle(
+                order=order.result(),
+                items=Section.of(items),
+                contacts=Section.of(contacts),
+                consumers=Section.of(consumers),
+                extension=Section.of(extension),
+            )
+
+        return bundle
 
     @classmethod
     def from_settings(cls) -> CdpClient:

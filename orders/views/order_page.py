@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest
 
 from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, get_client
-from orders.ext_grid import ext_grid_context
+from orders.ext_grid import ext_grid_context, key_usage
 from orders.forms import NoteForm
 from orders.home import change_views, record_order_view
-from orders.selectors import audit_entries_for_order
+from orders.models import AuditEntry
+from orders.selectors import Event, audit_entries_for_order
 from orders.services.extensions import ORDER_EXTENSION
 from orders.services.notes import order_notes
 from orders.services.observed import observe_order, observe_order_record
@@ -18,8 +20,15 @@ from orders.services.observed import observe_order, observe_order_record
 
 def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
     """The order page's context; on failure, an `error` sentence and an HTTP `status`."""
+    can_edit = request.user.has_perm("orders.change_extensions")
+    can_read_notes = request.user.has_perm("orders.view_ordernote")
     try:
-        bundle = get_client().order_page(order_ref)
+        finish = get_client().order_page_begin(order_ref)
+        # The page's own records are read while CDP's five answers are on their way.
+        notes = list(order_notes(order_ref=order_ref)) if can_read_notes else []
+        changes = audit_entries_for_order(order_ref=order_ref, limit=TIMELINE_LIMIT)
+        usage = key_usage(ORDER_EXTENSION) if can_edit else {}
+        bundle = finish()
     except CdpNotFound:
         return {
             "title": "Order not found",
@@ -36,12 +45,10 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
         }
     order = bundle.order
     if bundle.extension.error is None:
-        observe_order(order=order, extension=bundle.extension.value)
+        observed = observe_order(order=order, extension=bundle.extension.value)
     else:
-        observe_order_record(order)
+        observed = [entry for entry in [observe_order_record(order)] if entry is not None]
     record_order_view(user=request.user, order_ref=order_ref, reference_id=order.reference_id)
-    can_read_notes = request.user.has_perm("orders.view_ordernote")
-    notes = list(order_notes(order_ref=order_ref)) if can_read_notes else []
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}
     return {
@@ -62,21 +69,33 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
             order_ref,
             bundle.extension.value.pairs if bundle.extension.value else None,
             error=bundle.extension.error.message if bundle.extension.error else None,
-            can_edit=request.user.has_perm("orders.change_extensions"),
+            can_edit=can_edit,
+            usage=usage,
         ),
         "can_read_notes": can_read_notes,
         "notes": notes,
         "note_form": NoteForm(),
-        "timeline": order_timeline(order_ref, notes, {order_ref: order.reference_id}),
+        "timeline": order_timeline(changes, notes, observed, {order_ref: order.reference_id}),
     }
 
 
+TIMELINE_LIMIT = 30
+
+
 def order_timeline(
-    order_ref: str, notes: list[Any], known: dict[str, str], limit: int = 30
+    changes: Iterable[Event],
+    notes: list[Any],
+    observed: Iterable[AuditEntry],
+    known: dict[str, str],
+    limit: int = TIMELINE_LIMIT,
 ) -> list[dict[str, Any]]:
-    """Notes and recorded changes of an order, newest first; each intent with its outcome."""
-    changes = change_views(audit_entries_for_order(order_ref=order_ref, limit=limit), known)
-    events = [{"at": change.entry.at, "change": change} for change in changes] + [
+    """Notes and recorded changes of an order, newest first; each intent with its outcome.
+
+    `changes` were read before this page view observed anything; `observed` are the rows it
+    has just written, so they show at once.
+    """
+    views = change_views([*(Event(entry) for entry in observed), *changes], known)
+    events = [{"at": change.entry.at, "change": change} for change in views] + [
         {"at": note.created_at, "note": note} for note in notes
     ]
     return sorted(events, key=lambda event: event["at"], reverse=True)[:limit]

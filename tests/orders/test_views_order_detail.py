@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 
 from orders.sandbox.server import SandboxServer
-from tests.factories import seed_full_order
+from orders.services import ORDER, resource_update
+from tests.factories import seed_full_order, seed_order
 
 pytestmark = pytest.mark.integration
 
@@ -134,3 +135,20 @@ def test_order_page_says_when_cdp_times_out(
 
     assert response.status_code == 503
     assert "did not answer" in response.content.decode()
+
+
+def test_an_outside_change_shows_in_the_timeline_of_the_view_that_notices_it(
+    cs_client: Client, cs_user, sandbox: SandboxServer
+) -> None:
+    order = seed_order(sandbox, price=120, status="PURCHASED")
+    resource_update(
+        ORDER, actor=cs_user, ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    )
+    sandbox.state.touch_order(order["ref"], status="CANCELLED")
+
+    text = cs_client.get(f"/orders/{order['ref']}/").content.decode()
+
+    timeline = text.split('id="timeline"')[1].split("</table>")[0]
+    rows = timeline.split("<tr")[2:]  # after the header row, newest first
+    assert "Observed in CDP" in rows[0]
+    assert "orders.order.patch" in rows[1]
