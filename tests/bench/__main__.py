@@ -3,7 +3,7 @@
 Runs against a dedicated PostgreSQL database (`<DATABASE_URL's name>_bench`), a sandbox and
 gunicorn started for the purpose. Knobs (environment): BENCH_AUDIT_ROWS (default 1000000),
 BENCH_BULK_ORDERS (1000), BENCH_RATE_LIMIT (50 requests/s), BENCH_LOAD_STAFF (50,200,500),
-BENCH_LOAD_SECONDS (60), BENCH_ONLY (a comma-separated subset of the sections: pages, load,
+BENCH_LOAD_SECONDS (50), BENCH_ONLY (a comma-separated subset of the sections: pages, load,
 audit_write, bulk, audit, checkpoints). See docs/bench.md for how to read the figures.
 """
 

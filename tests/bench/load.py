@@ -3,8 +3,8 @@
 The open model (tests/bench/locustfile.py): N signed-in staff, each in a loop of search →
 order page → an order edit or a grid save, thinking 10 s ± 3 s between steps, for N = 50,
 200 and 500, sandbox at 20 ms. Each N runs for its ramp-up (10 s) plus BENCH_LOAD_SECONDS
-(60), statistics reset when everyone has arrived. Its baseline is one member of staff doing
-the same journey with 0.2 s of thought, alone on the app, for 20 s just before, so the two
+(50), statistics reset when everyone has arrived. Its baseline is one member of staff doing
+the same journey with 0.2 s of thought, alone on the app, for 15 s just before, so the two
 sides of each ratio are measured close in time. Reported per N and step: p50 and p95 (ms),
 failures; and the largest N whose p95 stays within 1.5× its baseline's on every step, with
 no failure.
@@ -30,7 +30,7 @@ from tests.bench.web import ROOT, Stack, new_session_key, run_wrk
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 STEPS = ("search", "order_page", "edit_form", "edit_save", "grid_row_edit", "grid_save")
 RAMP_S = 10
-ALONE_S = 20
+ALONE_S = 15
 WITHIN = 1.5
 MIN_SAMPLES = 20  # a step seen fewer times in a run has no meaningful p95
 
@@ -132,12 +132,12 @@ def run_locust(
 
 def measure_staff_load(stack: Stack) -> tuple[dict[str, Any], list[str], str]:
     staff_counts = [int(n) for n in os.environ.get("BENCH_LOAD_STAFF", "50,200,500").split(",")]
-    seconds = float(os.environ.get("BENCH_LOAD_SECONDS", "60"))
+    seconds = float(os.environ.get("BENCH_LOAD_SECONDS", "50"))
     user = staff_user()
     figures: dict[str, Any] = {}
 
-    stack.sandbox_config(latency_ms=20)
     staff = prepare_staff(stack, max(staff_counts), lambda: new_session_key(user))
+    stack.sandbox_config(latency_ms=20)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as staff_file:
         json.dump(staff, staff_file)
     try:
@@ -187,7 +187,7 @@ def measure_staff_load(stack: Stack) -> tuple[dict[str, Any], list[str], str]:
 def measure_capacity(stack: Stack, sessions: list[str], order_ref: str) -> dict[str, float]:
     """Order pages per second per core with 50 connections and no think time (saturated)."""
     stack.sandbox_config(latency_ms=20)
-    crowd = run_wrk(f"{stack.app_url}/orders/{order_ref}/", sessions[:50], 20)
+    crowd = run_wrk(f"{stack.app_url}/orders/{order_ref}/", sessions[:50], 15)
     stack.sandbox_config(latency_ms=0)
     return {
         "capacity_order_pages_per_s_per_core": crowd["requests_per_s"] / (os.cpu_count() or 1),

@@ -241,7 +241,7 @@ def app_cpu_ms(
     stack: Stack,
     pages: dict[str, Callable[[], requests.Response]],
     rounds: int = 5,
-    requests_per_round: int = 100,
+    requests_per_round: int = 60,
 ) -> dict[str, float]:
     """Median CPU milliseconds the gunicorn workers spend per request of each page.
 
