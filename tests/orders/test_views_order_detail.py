@@ -150,5 +150,5 @@ def test_an_outside_change_shows_in_the_timeline_of_the_view_that_notices_it(
 
     timeline = text.split('id="timeline"')[1].split("</table>")[0]
     rows = timeline.split("<tr")[2:]  # after the header row, newest first
-    assert "Observed in CDP" in rows[0]
-    assert "orders.order.patch" in rows[1]
+    assert "Someone outside cdpadmin changed Status" in rows[0]
+    assert "casey changed Price" in rows[1]

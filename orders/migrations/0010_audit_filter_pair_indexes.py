@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_signin_attempts'),
+        ('orders', '0009_bulk_order_unresolved'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
