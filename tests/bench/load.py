@@ -175,9 +175,9 @@ def measure_staff_load(stack: Stack) -> tuple[dict[str, Any], list[str], str]:
                     f"{stats['p50_ms']:.0f} {stats['p95_ms']:.0f}"
                 )
         worst = max(ratios, key=ratios.__getitem__) if ratios else ""
-        figures[f"load_{count}_staff_p95_ratio"] = overall if overall is not None else "no requests"
+        figures[f"load_{count}_staff_p95_ratio"] = "too few" if overall is None else overall
         figures[f"load_{count}_staff_worst_step_p95_ratio"] = (
-            f"{ratios[worst]:.2f} ({worst})" if worst else "no requests"
+            f"{ratios[worst]:.2f} ({worst})" if worst else "too few"
         )
         figures[f"load_{count}_staff_requests_per_s"] = (
             steps.get("all", NO_REQUESTS)["requests"] / seconds

@@ -81,28 +81,25 @@ class Journey(SequentialTaskSet):
 
     user: Staff
 
+    def page(self, url: str, name: str, shows: str, headers: dict[str, str] | None = None) -> str:
+        """GET `url` as step `name`; its text, or "" (a failure) unless it shows `shows`."""
+        with self.client.get(
+            url, headers=headers or self.user.headers, name=name, catch_response=True
+        ) as response:
+            if response.status_code != 200 or shows not in response.text:
+                response.failure(f"{name}: {response.status_code}, without {shows!r}")
+                return ""
+            return str(response.text)
+
     @task
     def search(self) -> None:
         member = self.user.member
-        with self.client.get(
-            f"/orders/?referenceId={member['reference_id']}",
-            headers=self.user.headers,
-            name="search",
-            catch_response=True,
-        ) as response:
-            if response.status_code != 200 or member["order_ref"] not in response.text:
-                response.failure(f"search: {response.status_code}, own order not listed")
+        url = f"/orders/?referenceId={member['reference_id']}"
+        self.page(url, "search", shows=member["order_ref"])
 
     @task
     def order_page(self) -> None:
-        with self.client.get(
-            f"/orders/{self.user.member['order_ref']}/",
-            headers=self.user.headers,
-            name="order_page",
-            catch_response=True,
-        ) as response:
-            if response.status_code != 200 or "ext-grid" not in response.text:
-                response.failure(f"order page: {response.status_code}")
+        self.page(f"/orders/{self.user.member['order_ref']}/", "order_page", shows="ext-grid")
 
     @task
     def change(self) -> None:
@@ -113,13 +110,9 @@ class Journey(SequentialTaskSet):
 
     def edit_order(self) -> None:
         url = f"/orders/{self.user.member['order_ref']}/edit/"
-        with self.client.get(
-            url, headers=self.user.headers, name="edit_form", catch_response=True
-        ) as response:
-            fields = edit_form_fields(response.text) if response.status_code == 200 else {}
-            if not fields:
-                response.failure(f"edit form: {response.status_code}, no form")
-                return
+        fields = edit_form_fields(self.page(url, "edit_form", shows='name="modifiedAt"'))
+        if not fields:
+            return
         self.wait()
         fields["price"] = f"{random.randint(10, 2000)}.00"
         fields["csrfmiddlewaretoken"] = CSRF
@@ -139,13 +132,10 @@ class Journey(SequentialTaskSet):
         member = self.user.member
         base = f"/orders/{member['order_ref']}/ext/keys/{GRID_KEY}/"
         htmx = {**self.user.headers, "HX-Request": "true"}
-        with self.client.get(
-            f"{base}edit/", headers=htmx, name="grid_row_edit", catch_response=True
-        ) as response:
-            seen = re.search(r'name="seen" value="([^"]*)"', response.text)
-            if response.status_code != 200 or seen is None:
-                response.failure(f"grid row editor: {response.status_code}")
-                return
+        editor = self.page(f"{base}edit/", "grid_row_edit", shows='name="seen"', headers=htmx)
+        seen = re.search(r'name="seen" value="([^"]*)"', editor)
+        if seen is None:
+            return
         self.wait()
         value = random.randint(0, 10**6)
         with self.client.post(
