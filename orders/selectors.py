@@ -144,16 +144,22 @@ CLOCK_SLACK = dt.timedelta(hours=1)
 NO_ID = 2**63 - 1
 
 
+def _first_from(instant: dt.datetime) -> QuerySet[AuditEntry, int]:
+    """The id of the first row stamped at or after `instant` (none when there is none)."""
+    return AuditEntry.objects.filter(at__gte=instant).order_by("at", "id").values_list("id")[:1]
+
+
+def _last_before(instant: dt.datetime) -> QuerySet[AuditEntry, int]:
+    """The id of the last row stamped before `instant` (none when there is none)."""
+    return AuditEntry.objects.filter(at__lt=instant).order_by("-at", "-id").values_list("id")[:1]
+
+
 def _first_id_from(instant: dt.datetime) -> Coalesce:
-    """The id of the first row stamped at or after `instant` (NO_ID when there is none)."""
-    first = AuditEntry.objects.filter(at__gte=instant).order_by("at", "id").values("id")[:1]
-    return Coalesce(Subquery(first), Value(NO_ID))
+    return Coalesce(Subquery(_first_from(instant)), Value(NO_ID))
 
 
 def _last_id_before(instant: dt.datetime) -> Coalesce:
-    """The id of the last row stamped before `instant` (0 when there is none)."""
-    last = AuditEntry.objects.filter(at__lt=instant).order_by("-at", "-id").values("id")[:1]
-    return Coalesce(Subquery(last), Value(0))
+    return Coalesce(Subquery(_last_before(instant)), Value(0))
 
 
 def _outcome_exists(**conditions: Any) -> Exists:
@@ -226,12 +232,19 @@ def _pair_outcomes(entries: Sequence[AuditEntry]) -> list[Event]:
 
 
 def _page(
-    rows: QuerySet[AuditEntry], before_id: int | None, limit: int, *, failed: bool = False
+    rows: QuerySet[AuditEntry],
+    before_id: int | None,
+    limit: int,
+    *,
+    failed_within: tuple[int, int | None] | None = None,
 ) -> EventPage:
     limit = max(1, min(limit, MAX_LIMIT))
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
-    entries = _failed_entries(rows, before_id, limit + 1) if failed else list(rows[: limit + 1])
+    if failed_within is None:
+        entries = list(rows[: limit + 1])
+    else:
+        entries = _failed_entries(rows, before_id, limit + 1, failed_within)
     more = len(entries) > limit
     entries = entries[:limit]
     return EventPage(_pair_outcomes(entries), entries[-1].pk if more else None)
@@ -240,18 +253,34 @@ def _page(
 FIRST_FAILURE_CHUNK = 500
 
 
-def _failed_entries(rows: QuerySet[AuditEntry], before_id: int | None, count: int) -> list:
+def _id_bounds(filters: AuditFilters) -> tuple[int, int | None]:
+    """Ids no matching row can be at or below, or at or above (None: no bound), by the dates."""
+    floor, ceiling = 0, None
+    if filters.since:
+        last = _last_before(_day_start(filters.since) - CLOCK_SLACK).first()
+        floor = last[0] if last else 0
+    if filters.until:
+        first = _first_from(_day_start(filters.until + dt.timedelta(days=1)) + CLOCK_SLACK).first()
+        ceiling = first[0] if first else None
+    return floor, ceiling
+
+
+def _failed_entries(
+    rows: QuerySet[AuditEntry], before_id: int | None, count: int, bounds: tuple[int, int | None]
+) -> list:
     """The first `count` of `rows` whose intent failed, walking failures newest first.
 
     Failures are a few percent of the trail, with their own index. Left to itself the planner
     misjudges how many rows both match the other filters and failed (it cannot know they
     correlate), and reads every candidate of a broad filter such as a key; so the failed
     intents' ids are taken from that index in growing chunks, newest first, and the other
-    filters applied to each chunk, until the page is full.
+    filters applied to each chunk, until the page is full or the walk leaves the dates' bounds.
     """
-    failed = _failed_intent_ids()
+    floor, ceiling = bounds
+    failed = _failed_intent_ids().filter(intent_id__gt=floor)
     found: list[AuditEntry] = []
-    below, chunk_size = before_id, FIRST_FAILURE_CHUNK
+    below = min((bound for bound in (before_id, ceiling) if bound is not None), default=None)
+    chunk_size = FIRST_FAILURE_CHUNK
     while len(found) < count:
         window = failed if below is None else failed.filter(intent_id__lt=below)
         # A subquery, not a list of ids: planning a list of thousands costs more than the walk.
@@ -267,8 +296,10 @@ def audit_entries(
     *, filters: AuditFilters, before_id: int | None = None, limit: int = DEFAULT_LIMIT
 ) -> EventPage:
     """One page of events matching `filters`, newest first; `next_before_id` for the next."""
-    failed = filters.outcome == Outcome.FAILURE
-    return _page(_filtered_events(filters), before_id, limit, failed=failed)
+    if filters.outcome == Outcome.FAILURE:
+        bounds = _id_bounds(filters)
+        return _page(_filtered_events(filters), before_id, limit, failed_within=bounds)
+    return _page(_filtered_events(filters), before_id, limit)
 
 
 def audit_entries_for_order(

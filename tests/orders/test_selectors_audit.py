@@ -229,3 +229,23 @@ def test_failure_filter_pages_through_failures_in_chunks_with_other_filters(
             break
 
     assert seen == [(pk, Outcome.FAILURE) for pk in reversed(failed_on_a)]
+
+
+def test_failure_filter_with_dates_keeps_to_the_days(cs_user, monkeypatch) -> None:
+    monkeypatch.setattr("orders.selectors.FIRST_FAILURE_CHUNK", 1)
+    day = dt.date(2026, 3, 2)
+
+    def failed_on(offset: int) -> int:
+        at = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=offset), dt.time(12)))
+        return record_change(actor=cs_user, outcome="failure", at=at)[0].pk
+
+    first, second, third = failed_on(0), failed_on(1), failed_on(2)
+
+    def ids(**filters: dt.date) -> list[int]:
+        page = audit_entries(filters=AuditFilters(outcome=Outcome.FAILURE, **filters))
+        return [event.entry.pk for event in page]
+
+    assert ids(since=day + dt.timedelta(days=1)) == [third, second]
+    assert ids(until=day + dt.timedelta(days=1)) == [second, first]
+    assert ids(since=day + dt.timedelta(days=1), until=day + dt.timedelta(days=1)) == [second]
+    assert ids(since=day + dt.timedelta(days=3)) == []
