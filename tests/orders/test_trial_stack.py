@@ -176,7 +176,8 @@ def test_bulk_tagging_every_demo_order_ends_with_none_failed_and_a_faithful_trai
     )
     assert preview.status_code == 200, preview.text
     token = preview.text.split('name="plan" value="', 1)[1].split('"', 1)[0]
-    started = post(session, f"{stack.app}/bulk/run/", {"plan": token})
+    # The preview ticks "include all" for inputs that match several orders; the browser sends it.
+    started = post(session, f"{stack.app}/bulk/run/", {"plan": token, "include_ambiguous": "1"})
     assert started.status_code == 200
     job_id = started.url.rstrip("/").rsplit("/", 1)[1]
 

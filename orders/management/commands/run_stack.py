@@ -114,7 +114,8 @@ class Command(BaseCommand):
             os.environ.update(checkpoints)
             child_env.update(checkpoints)
             if os.environ.get("AUDIT_SIGNING_KEY_FILE"):
-                schedule_audit_checkpoints(delay_s=0)
+                # The first one after a period, like the rest: start-up stays quiet.
+                schedule_audit_checkpoints(delay_s=settings.AUDIT_CHECKPOINT_EVERY_S)
             # The worker first: its one start-up line comes well before the banner.
             start("db_worker")
             if settings.CDP_SANDBOX:
