@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from orders.cdp.paths import field_names_of
 from orders.display import money, status_label
 from orders.services.checkpoints import RESEAL_RESOURCE
 
@@ -170,7 +171,7 @@ def change_phrase(entry: Any, outcome: Any = None) -> str:
     if extension and operation == "set":
         return f"set {_pairs(_as_dict(payload)) or 'no pairs'}{where}"
     if extension and operation == "delete_keys":
-        keys = [str(k) for k in _as_dict(payload).get("name", []) if k is not None]
+        keys = field_names_of(str(entry.cdp_path or ""))
         old = _as_dict(before)
         named = [f"{k} (was {value_text(old[k])})" if k in old else k for k in keys]
         return f"removed {_listed(named) or 'no keys'}{where}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -117,11 +118,17 @@ def _key_q(key: str) -> Q:
         ~Q(phase=AuditEntry.Phase.OBSERVED)
         & (
             Q(request_payload__has_key=key)
-            | Q(request_payload__contains={"name": [key]})
+            | Q(action__endswith=".delete_keys", cdp_path__regex=_named_in_query(key))
             | Q(before__has_key=key)
         )
     ) | observed_changed
     return Q(resource_type__in=EXTENSION_TYPES) & touched
+
+
+def _named_in_query(key: str) -> str:
+    # `…/fields?name=a|b`, with the bar as sent (`%7C`) or as older rows recorded it.
+    bar = r"(\||%7C)"
+    return rf"[?&]name=([^&]*{bar})?{re.escape(key)}({bar}|&|$)"
 
 
 def _with_key_text(rows: QuerySet[AuditEntry], key: str) -> QuerySet[AuditEntry]:
@@ -201,7 +208,12 @@ def _filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
     if filters.resource_type:
         rows = rows.filter(resource_type=filters.resource_type)
     if filters.order_ref:
-        rows = rows.filter(order_ref=filters.order_ref.lower())
+        order_ref = filters.order_ref.lower()
+        # An order's create only learns its ref from CDP's answer, so its outcome names it.
+        named_by_outcome = AuditEntry.objects.filter(
+            order_ref=order_ref, phase=AuditEntry.Phase.OUTCOME
+        ).values("intent_id")
+        rows = rows.filter(Q(order_ref=order_ref) | Q(pk__in=named_by_outcome))
     if filters.key:
         rows = _with_key_text(rows, filters.key).filter(_key_q(filters.key))
     if filters.outcome == Outcome.OBSERVED:

@@ -6,6 +6,7 @@ order = get_client().order_get(order_ref)
 
 from __future__ import annotations
 
+from orders.cdp.calls import CdpCall, watch_writes
 from orders.cdp.client import (
     CdpClient,
     OrderBundle,
@@ -40,6 +41,7 @@ from orders.cdp.records import (
 
 __all__ = [
     "EXTENSION_NAME",
+    "CdpCall",
     "CdpClient",
     "CdpConflict",
     "CdpError",
@@ -64,4 +66,5 @@ __all__ = [
     "Section",
     "get_client",
     "reset_client",
+    "watch_writes",
 ]

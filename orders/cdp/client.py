@@ -159,14 +159,17 @@ class CdpClient(ChildOperations, ExtensionOperations):
         """Change the fields in `body` only (PATCH), never retried.
 
         Fills the four required fields from `current` (or a GET) when `body` lacks them. With
-        the legacy "v2" API, which has no partial update, `body` is merged onto a fresh GET
-        (never onto `current`, which may be stale) and sent as a full update.
+        the legacy "v2" API, which has no partial update, `body` is merged onto `current` (or
+        a GET) and sent as a full update; pass a `current` read under the caller's lock.
         """
         target = self._order_path(order_ref)
         check_body(body)
         if self.order_update_api == "v2":
-            fresh = self.order_get(order_ref)
-            merged = {key: fresh.raw[key] for key in ORDER_WRITABLE if key in fresh.raw}
+            if current is None:
+                current = self.order_get(order_ref)
+            elif current.ref != check_ref(order_ref, "order reference"):
+                raise ValueError("current is a different order than order_ref.")
+            merged = {key: current.raw[key] for key in ORDER_WRITABLE if key in current.raw}
             merged.update(body)
             return self._legacy_update(order_ref, merged)
         body = self._with_required(order_ref, body, current)

@@ -6,11 +6,13 @@ none, so no request can hang, and urllib3's `Retry` resends only what is safe to
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from http.cookiejar import DefaultCookiePolicy
@@ -22,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
+from orders.cdp.calls import CdpCall, current_watch
 from orders.cdp.errors import (
     error_from_exception,
     error_from_response,
@@ -39,6 +42,9 @@ RESENDABLE_METHODS = frozenset({"GET", "PUT", "DELETE"})
 MAX_RETRY_WAIT_S = 5.0
 
 JsonBody = Mapping[str, Any]
+
+# Resends of the call in flight on this thread, counted by `CdpRetry` as urllib3 makes them.
+_resends: ContextVar[int] = ContextVar("cdp_resends", default=0)
 
 
 class CdpRetry(Retry):
@@ -66,7 +72,9 @@ class CdpRetry(Retry):
             return Retry.increment(spent, method, url, response, error, _pool, _stacktrace)
         if response is not None and self._asks_long_wait(response):
             raise MaxRetryError(_pool, url, ResponseError("Retry-After exceeds the wait cap"))
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        _resends.set(_resends.get() + 1)
+        return retry
 
     def _may_resend(self, method: str | None, error: Exception) -> bool:
         return (method or "").upper() in RESENDABLE_METHODS and not isinstance(
@@ -217,20 +225,42 @@ class Transport:
 
         `path` must already be validated and quoted. Raises `CdpUnavailable` when no answer
         came, the status-mapped `CdpError` for a non-2xx answer, and `CdpUpstreamError` for a
-        success whose body is not JSON.
+        success whose body is not JSON. Inside `calls.watch_writes`, a write is reported just
+        before it goes out (the watcher may stop it by raising) and after, as a `CdpCall`.
         """
-        started = time.monotonic()
-        try:
-            response = self.session.request(
+        prepared = self.session.prepare_request(
+            requests.Request(
                 method,
                 self.base_url + path,
                 params=params,
                 data=None if body is None else encode_body(body),
+            )
+        )
+        watch = current_watch() if method != "GET" else None
+        sent = CdpCall(
+            method=method,
+            path=prepared.path_url,
+            body=None if prepared.body is None else json.loads(prepared.body),
+        )
+        if watch is not None:
+            watch.before_send(sent)
+        started = time.monotonic()
+        _resends.set(0)
+        try:
+            response = self.session.send(
+                prepared,
                 allow_redirects=False,
+                **self.session.merge_environment_settings(prepared.url, {}, None, None, None),
             )
         except requests.RequestException as exc:
             self._log(method, path, f"no answer ({type(exc).__name__})", started, None)
+            if watch is not None:
+                watch.sent.append(dataclasses.replace(sent, attempts=1 + _resends.get()))
             raise error_from_exception(exc, method=method, path=path, timeout=self.timeout) from exc
+        if watch is not None:
+            watch.sent.append(
+                dataclasses.replace(sent, attempts=1 + _resends.get(), status=response.status_code)
+            )
         request_id = request_id_of(response)
         self._log(method, path, response.status_code, started, request_id)
         if not 200 <= response.status_code < 300:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from orders.cdp.errors import CdpInvalidReference
 from orders.cdp.parsing import UUID_RE
@@ -106,6 +106,12 @@ def check_field_names(keys: Iterable[str], *, empty_all: bool) -> str | None:
             )
         return None
     return "|".join(names)
+
+
+def field_names_of(cdp_path: str) -> list[str]:
+    """The keys a recorded `DELETE …/fields?name=a|b` named, read back from its path and query."""
+    names = parse_qs(urlsplit(cdp_path).query).get("name", [""])[0]
+    return [name for name in names.split("|") if name]
 
 
 def path(*segments: str, api: str = API) -> str:

@@ -1,9 +1,11 @@
 """The audited write path: the only way cdpadmin changes data in CDP.
 
-`audited_call` writes an intent row (committed) before calling CDP, then an outcome row with
-CDP's answer. If the intent row cannot be written, CDP is not called. The call is never
-wrapped in one transaction with the audit rows: a rollback after CDP accepted a change would
-lose the record of it.
+`audited_call` writes an intent row (committed) just before the client sends the write, then
+an outcome row with CDP's answer. Both record the call as the client reports it
+(`orders.cdp.watch_writes`): method, path with query and body as sent, never worked out again
+here. If the intent row cannot be written, the call is not sent. The call is never wrapped in
+one transaction with the audit rows: a rollback after CDP accepted a change would lose the
+record of it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, connection
 
 from orders.audit import append_entry
-from orders.cdp import CdpError
+from orders.cdp import CdpCall, CdpError, watch_writes
 from orders.models import AuditEntry
 
 logger = logging.getLogger(__name__)
@@ -110,19 +112,19 @@ def _actor_fields(actor: Actor) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Change:
-    """Describes one change for the audit trail, before it is sent."""
+    """Describes one change for the audit trail; the client reports the call itself."""
 
     action: str
     resource_type: str
-    method: str
-    cdp_path: str
-    success_status: int
     resource_ref: str = ""
     order_ref: str = ""
-    payload: Any = None
     before: Any = None
     job_id: str = ""
     reverts: AuditEntry | None = None
+
+
+class NothingSent(RuntimeError):
+    """An audited change ended without sending a write, or sent more than one."""
 
 
 def audited_call(
@@ -132,43 +134,66 @@ def audited_call(
     actor: Actor,
     after: Callable[[T], Any] = snapshot,
     resource_ref_of: Callable[[T], str] | None = None,
+    order_ref_of: Callable[[T], str] | None = None,
 ) -> Audited[T]:
     """Record the intent, make the CDP call, record the outcome; return CDP's answer.
 
-    Raises `AuditUnavailable` (CDP not called) when the intent row cannot be written, and
-    re-raises whatever the call raised after recording it as a failed outcome. When CDP
-    answered but the outcome row cannot be written even after retries, raises
+    `call` must send exactly one write. Raises `AuditUnavailable` (nothing sent) when the
+    intent row cannot be written, and re-raises whatever the call raised after recording it
+    as a failed outcome. A call refused locally, before anything was sent, leaves no rows.
+    When CDP answered but the outcome row cannot be written even after retries, raises
     `OutcomeUnrecorded`: the caller must not report the change as done.
     """
     common = {
         **_actor_fields(actor),
         "action": change.action,
         "resource_type": change.resource_type,
-        "order_ref": change.order_ref,
-        "method": change.method,
-        "cdp_path": change.cdp_path,
         "job_id": change.job_id,
         "request_id": uuid.uuid4().hex,
     }
-    try:
-        intent = append_entry(
-            **common,
-            phase=AuditEntry.Phase.INTENT,
-            resource_ref=change.resource_ref,
-            request_payload=snapshot(change.payload),
-            before=snapshot(change.before),
-            reverts=change.reverts,
-        )
-    except DatabaseError as exc:
-        logger.error(
-            "Audit intent not written; %s %s not sent to CDP", change.method, change.cdp_path
-        )
-        raise AuditUnavailable() from exc
+    intents: list[AuditEntry] = []
 
-    def record_outcome(**fields: Any) -> None:
+    def record_intent(planned: CdpCall) -> None:
+        if intents:
+            raise NothingSent(f"{change.action} tried to send a second write.")
+        try:
+            intents.append(
+                append_entry(
+                    **common,
+                    phase=AuditEntry.Phase.INTENT,
+                    order_ref=change.order_ref,
+                    resource_ref=change.resource_ref,
+                    method=planned.method,
+                    cdp_path=planned.path,
+                    request_payload=planned.body,
+                    before=snapshot(change.before),
+                    reverts=change.reverts,
+                )
+            )
+        except DatabaseError as exc:
+            logger.error(
+                "Audit intent not written; %s %s not sent to CDP", planned.method, planned.path
+            )
+            raise AuditUnavailable() from exc
+
+    def record_outcome(sent: CdpCall | None, **fields: Any) -> None:
+        if sent is None or not intents:
+            return
+        intent = intents[0]
+        fields.setdefault("order_ref", change.order_ref)
+        row = {
+            **common,
+            "phase": AuditEntry.Phase.OUTCOME,
+            "intent": intent,
+            "method": sent.method,
+            "cdp_path": sent.path,
+            "request_payload": sent.body,
+            "cdp_status": sent.status,
+            **fields,
+        }
         for delay in (*OUTCOME_RETRY_DELAYS, None):
             try:
-                append_entry(**common, phase=AuditEntry.Phase.OUTCOME, intent=intent, **fields)
+                append_entry(**row)
                 return
             except DatabaseError:
                 logger.exception("Audit outcome for entry %s not written", intent.pk)
@@ -183,31 +208,37 @@ def audited_call(
                 if intent.outcomes.filter(phase=AuditEntry.Phase.OUTCOME).exists():
                     return
 
-    try:
-        result = call()
-    except CdpError as exc:
-        record_outcome(
-            resource_ref=change.resource_ref,
-            outcome=AuditEntry.Outcome.FAILURE,
-            cdp_status=exc.status,
-            error_message=exc.message,
-        )
-        raise
-    except Exception as exc:
-        record_outcome(
-            resource_ref=change.resource_ref,
-            outcome=AuditEntry.Outcome.FAILURE,
-            error_message=f"{type(exc).__name__}: {exc}",
-        )
-        raise
-    new_ref = resource_ref_of(result) if resource_ref_of else change.resource_ref
+    with watch_writes(record_intent) as watch:
+        try:
+            result = call()
+        except AuditUnavailable:
+            raise
+        except CdpError as exc:
+            record_outcome(
+                watch.last,
+                resource_ref=change.resource_ref,
+                outcome=AuditEntry.Outcome.FAILURE,
+                error_message=exc.message,
+            )
+            raise
+        except Exception as exc:
+            record_outcome(
+                watch.last,
+                resource_ref=change.resource_ref,
+                outcome=AuditEntry.Outcome.FAILURE,
+                error_message=f"{type(exc).__name__}: {exc}",
+            )
+            raise
+    if not intents:
+        raise NothingSent(f"{change.action} finished without sending a write.")
     record_outcome(
-        resource_ref=new_ref,
+        watch.last,
+        resource_ref=resource_ref_of(result) if resource_ref_of else change.resource_ref,
+        order_ref=order_ref_of(result) if order_ref_of else change.order_ref,
         outcome=AuditEntry.Outcome.SUCCESS,
-        cdp_status=change.success_status,
         after=after(result),
     )
-    return Audited(result, intent)
+    return Audited(result, intents[0])
 
 
 # The first key of cdpadmin's two-key advisory locks (a key space apart from one-key locks).

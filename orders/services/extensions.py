@@ -38,21 +38,10 @@ class ExtensionScope:
     name: str
     label: str
     client_prefix: str
-    path: str
-
-    def ext_path(self, parent_ref: str) -> str:
-        return self.path.format(ref=parent_ref)
 
 
-ORDER_EXTENSION = ExtensionScope(
-    "order_extension", "order", "order_extension", "/v2.1/orders/{ref}/extensions/ext"
-)
-ORDER_ITEM_EXTENSION = ExtensionScope(
-    "order_item_extension",
-    "order item",
-    "order_item_extension",
-    "/v2.1/orderItems/{ref}/extensions/ext",
-)
+ORDER_EXTENSION = ExtensionScope("order_extension", "order", "order_extension")
+ORDER_ITEM_EXTENSION = ExtensionScope("order_item_extension", "order item", "order_item_extension")
 SCOPES = {scope.name: scope for scope in (ORDER_EXTENSION, ORDER_ITEM_EXTENSION)}
 
 
@@ -135,12 +124,8 @@ def extension_set_pairs(
         Change(
             action=f"orders.{scope.name}.set",
             resource_type=scope.name,
-            method="PATCH" if exists else "POST",
-            cdp_path=scope.ext_path(parent_ref),
-            success_status=200 if exists else 201,
             resource_ref=parent_ref,
             order_ref=order_ref,
-            payload=dict(pairs),
             before={key: current[key] for key in pairs if current and key in current},
             job_id=job_id,
             reverts=reverts,
@@ -177,12 +162,8 @@ def extension_delete_keys(
         Change(
             action=f"orders.{scope.name}.delete_keys",
             resource_type=scope.name,
-            method="DELETE",
-            cdp_path=f"{scope.ext_path(parent_ref)}/fields?name={'|'.join(keys)}",
-            success_status=200,
             resource_ref=parent_ref,
             order_ref=order_ref,
-            payload={"name": list(keys)},
             before={key: current[key] for key in keys if key in current},
             job_id=job_id,
             reverts=reverts,
@@ -210,12 +191,8 @@ def extension_replace(
         Change(
             action=f"orders.{scope.name}.replace",
             resource_type=scope.name,
-            method="PUT" if exists else "POST",
-            cdp_path=scope.ext_path(parent_ref),
-            success_status=200 if exists else 201,
             resource_ref=parent_ref,
             order_ref=order_ref,
-            payload=dict(pairs),
             before=current or {},
         ),
         lambda: call(parent_ref, dict(pairs)),

@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from orders.audit import append_entry
 from orders.cdp import DataExtension, Order
+from orders.cdp.paths import field_names_of
 from orders.models import AuditEntry
 from orders.services.audited import to_cdp_json
 from orders.services.extensions import ORDER_EXTENSION, same_value
@@ -79,9 +80,9 @@ def known_extension_pairs(order_ref: str) -> tuple[dict[str, Any], set[str], boo
     None when the trail knows nothing of this extension.
     """
     rows = list(
-        _known_rows(ORDER_EXTENSION.name, order_ref)
-        .select_related("intent")
-        .only("phase", "action", "after", "intent__request_payload")[:_MAX_REPLAY]
+        _known_rows(ORDER_EXTENSION.name, order_ref).only("phase", "action", "after", "cdp_path")[
+            :_MAX_REPLAY
+        ]
     )
     if not rows:
         return None
@@ -94,8 +95,7 @@ def known_extension_pairs(order_ref: str) -> tuple[dict[str, Any], set[str], boo
         if row.phase == AuditEntry.Phase.OBSERVED or operation == "replace":
             pairs, absent, complete = dict(after), set(), True
         elif operation == "delete_keys":
-            payload = row.intent.request_payload if row.intent else None
-            for key in (payload or {}).get("name", []):
+            for key in field_names_of(row.cdp_path):
                 pairs.pop(key, None)
                 absent.add(key)
         else:

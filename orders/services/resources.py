@@ -34,39 +34,13 @@ class ResourceKind:
     name: str
     label: str
     client_prefix: str
-    path: str
-    create_path: str
-
-    def item_path(self, ref: str) -> str:
-        return self.path.format(ref=ref)
 
 
-ORDER = ResourceKind("order", "order", "order", "/v2.1/orders/{ref}", "/v2.1/orders")
-ORDER_ITEM = ResourceKind(
-    "order_item",
-    "order item",
-    "order_item",
-    "/v2.1/orderItems/{ref}",
-    "/v2.1/orders/{parent}/orderItems",
-)
-CONTACT = ResourceKind(
-    "contact",
-    "contact",
-    "order_contact",
-    "/v2.1/orderContacts/{ref}",
-    "/v2.1/orders/{parent}/contacts",
-)
-CONSUMER = ResourceKind(
-    "consumer",
-    "consumer",
-    "order_consumer",
-    "/v2.1/orderConsumers/{ref}",
-    "/v2.1/orders/{parent}/consumers",
-)
+ORDER = ResourceKind("order", "order", "order")
+ORDER_ITEM = ResourceKind("order_item", "order item", "order_item")
+CONTACT = ResourceKind("contact", "contact", "order_contact")
+CONSUMER = ResourceKind("consumer", "consumer", "order_consumer")
 KINDS = {kind.name: kind for kind in (ORDER, ORDER_ITEM, CONTACT, CONSUMER)}
-
-# CDP requires these on every order update, even a PATCH (reference §9.7).
-ORDER_REQUIRED_ON_UPDATE = ("referenceId", "orderedAt", "currencyCode", "price")
 
 
 class EditConflict(ServiceError):
@@ -131,15 +105,12 @@ def resource_create(
         Change(
             action=f"orders.{kind.name}.create",
             resource_type=kind.name,
-            method="POST",
-            cdp_path=kind.create_path.format(parent=order_ref),
-            success_status=201,
             order_ref=order_ref,
-            payload=payload,
         ),
         (lambda: create(payload)) if kind is ORDER else (lambda: create(order_ref, payload)),
         actor=actor,
         resource_ref_of=lambda record: record.ref,
+        order_ref_of=lambda record: order_ref or record.ref,
     )
 
 
@@ -163,13 +134,9 @@ def resource_update(
     """PATCH the changed fields (or PUT the whole body when `replace`) of one resource."""
     current = _read_checked(kind, ref, expected_modified_at)
     payload = to_cdp_json(changes)
-    if kind is ORDER:
-        stored = current.to_api()
-        for field in ORDER_REQUIRED_ON_UPDATE:
-            payload.setdefault(field, to_cdp_json(stored.get(field)))
     operation = "replace" if replace else "patch"
     call = _client_call(kind, operation)
-    if kind is ORDER and not replace:
+    if kind is ORDER:
         invoke = lambda: call(ref, payload, current=current)  # noqa: E731
     else:
         invoke = lambda: call(ref, payload)  # noqa: E731
@@ -177,12 +144,8 @@ def resource_update(
         Change(
             action=f"orders.{kind.name}.{operation}",
             resource_type=kind.name,
-            method="PUT" if replace else "PATCH",
-            cdp_path=kind.item_path(ref),
-            success_status=200,
             resource_ref=ref,
             order_ref=_order_ref_of(kind, current, order_ref),
-            payload=payload,
             before=current,
             job_id=job_id,
             reverts=reverts,
@@ -208,9 +171,6 @@ def resource_delete(
         Change(
             action=f"orders.{kind.name}.delete",
             resource_type=kind.name,
-            method="DELETE",
-            cdp_path=kind.item_path(ref),
-            success_status=204,
             resource_ref=ref,
             order_ref=_order_ref_of(kind, current, order_ref),
             before=current,

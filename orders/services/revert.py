@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orders.cdp import CdpError, get_client
+from orders.cdp.paths import field_names_of
 from orders.models import AuditEntry, BulkJob
 from orders.services.audited import Actor, Audited, ServiceError, to_cdp_json
 from orders.services.extensions import (
@@ -137,7 +138,7 @@ def revert_plan(*, entry: AuditEntry) -> RevertPlan:
     scope = SCOPES[entry.resource_type]
     now = extension_pairs(scope, entry.resource_ref) or {}
     payload = entry.request_payload if isinstance(entry.request_payload, dict) else {}
-    keys = list(payload) if _operation(entry) == "set" else list(payload.get("name", []))
+    keys = list(payload) if _operation(entry) == "set" else field_names_of(entry.cdp_path)
     return RevertPlan(entry, outcome, [_row(key, before, after, now) for key in keys], now)
 
 

@@ -15,6 +15,7 @@ from orders.models import AuditEntry
 from orders.sandbox.server import SandboxServer
 from orders.services.extensions import ORDER_EXTENSION, extension_set_pairs
 from tests.factories import seed_order
+from tests.support.sandbox import write_parts as writes
 
 pytestmark = pytest.mark.integration
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -35,14 +36,6 @@ def cdp_pairs(sandbox: SandboxServer, ref: str) -> dict[str, Any]:
     ext = sandbox.state.get_extension("order", ref, "ext")
     envelope = {"name", "href", "ref", "key", "createdAt", "modifiedAt", "order", "orderItem"}
     return {k: v for k, v in ext.items() if k not in envelope}
-
-
-def writes(sandbox: SandboxServer) -> list[tuple[str, str, str, Any]]:
-    return [
-        (r.method, r.path, r.query, json.loads(r.body) if r.body else None)
-        for r in sandbox.request_log
-        if r.method != "GET"
-    ]
 
 
 def save(client: Client, ref: str, key: str, value: str, type_name: str, seen: Any) -> Any:

@@ -11,6 +11,7 @@ from django.test import Client
 from orders.models import AuditEntry
 from orders.sandbox.server import SandboxServer
 from tests.factories import seed_full_order, seed_order
+from tests.support.sandbox import writes
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +35,6 @@ def order_form_data(order: dict, **changes: object) -> dict:
 
 def instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def writes(sandbox: SandboxServer) -> list:
-    return [r for r in sandbox.request_log if r.method in {"POST", "PUT", "PATCH", "DELETE"}]
 
 
 def test_editing_the_price_sends_a_patch_of_the_price_and_the_required_fields(
