@@ -8,6 +8,7 @@ hidden field so the service can tell whether CDP's copy changed meanwhile.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -127,12 +128,19 @@ class CdpForm(forms.Form):
         if editing:
             for name in self.read_only_on_edit:
                 self.fields[name].disabled = True
+                self.fields[name].required = False  # never sent; CDP's stored value stands
                 self.fields[name].help_text = "CDP does not allow this to change."
             # Each field carries the value it was rendered with, so `changed_data` is what
             # this user changed even when CDP's copy changed meanwhile.
+            # Read-only fields carry theirs too, so a re-render needs no second read of CDP.
             for name, field in self.fields.items():
-                if name not in CONTROL_FIELDS and not field.disabled:
+                if name not in CONTROL_FIELDS:
                     field.show_hidden_initial = True
+
+    @classmethod
+    def shown_initial(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The read-only fields' values as the posted form showed them (its hidden initials)."""
+        return {name: data.get(f"initial-{name}", "") for name in cls.read_only_on_edit}
 
     def clean_modifiedAt(self) -> datetime | None:
         raw = self.cleaned_data.get("modifiedAt") or ""
@@ -157,7 +165,7 @@ class CdpForm(forms.Form):
         """Every field with a value: the body of a create or a full replace."""
         body = {}
         for name in self.fields:
-            if name in CONTROL_FIELDS:
+            if name in CONTROL_FIELDS or self.fields[name].disabled:
                 continue
             value = self.cdp_value(name)
             if value not in (None, []):

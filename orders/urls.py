@@ -14,64 +14,102 @@ urlpatterns: list = [
     path("", home.home, name="home"),
     path("orders/", search.order_search, name="order-search"),
     path("orders/lookup/", search.order_lookup, name="order-lookup"),
-    path("orders/new/", orders.resource_create_view, {"kind": "order"}, name="order-create"),
+    path("orders/new/", orders.order_create, name="order-create"),
     path("orders/<cdpref:order_ref>/", orders.order_detail, name="order-detail"),
+    path("orders/<cdpref:order_ref>/edit/", orders.order_edit, name="order-edit"),
+    path("orders/<cdpref:order_ref>/delete/", orders.order_delete, name="order-delete"),
+    path("orders/<cdpref:order_ref>/items/new/", orders.order_item_create, name="item-create"),
     path(
-        "orders/<cdpref:order_ref>/edit/",
-        orders.resource_edit_view,
-        {"kind": "order"},
-        name="order-edit",
+        "orders/<cdpref:order_ref>/items/<cdpref:ref>/edit/",
+        orders.order_item_edit,
+        name="item-edit",
     ),
     path(
-        "orders/<cdpref:order_ref>/delete/",
-        orders.resource_delete_view,
-        {"kind": "order"},
-        name="order-delete",
+        "orders/<cdpref:order_ref>/items/<cdpref:ref>/delete/",
+        orders.order_item_delete,
+        name="item-delete",
     ),
-    *[
-        route
-        for segment, kind in (
-            ("items", "order_item"),
-            ("contacts", "contact"),
-            ("consumers", "consumer"),
-        )
-        for route in (
-            path(
-                f"orders/<cdpref:order_ref>/{segment}/new/",
-                orders.resource_create_view,
-                {"kind": kind},
-                name=f"{segment[:-1]}-create",
-            ),
-            path(
-                f"orders/<cdpref:order_ref>/{segment}/<cdpref:ref>/edit/",
-                orders.resource_edit_view,
-                {"kind": kind},
-                name=f"{segment[:-1]}-edit",
-            ),
-            path(
-                f"orders/<cdpref:order_ref>/{segment}/<cdpref:ref>/delete/",
-                orders.resource_delete_view,
-                {"kind": kind},
-                name=f"{segment[:-1]}-delete",
-            ),
-        )
-    ],
+    path("orders/<cdpref:order_ref>/contacts/new/", orders.contact_create, name="contact-create"),
+    path(
+        "orders/<cdpref:order_ref>/contacts/<cdpref:ref>/edit/",
+        orders.contact_edit,
+        name="contact-edit",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/contacts/<cdpref:ref>/delete/",
+        orders.contact_delete,
+        name="contact-delete",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/consumers/new/", orders.consumer_create, name="consumer-create"
+    ),
+    path(
+        "orders/<cdpref:order_ref>/consumers/<cdpref:ref>/edit/",
+        orders.consumer_edit,
+        name="consumer-edit",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/consumers/<cdpref:ref>/delete/",
+        orders.consumer_delete,
+        name="consumer-delete",
+    ),
     path("orders/<cdpref:order_ref>/notes/", notes.note_create, name="note-create"),
     path("orders/<cdpref:order_ref>/notes/<int:note_pk>/edit/", notes.note_edit, name="note-edit"),
     # --- Data-extension grid and bulk tagging ---
-    *[
-        path(f"orders/<cdpref:order_ref>/{parent}ext/{route}", view, name=f"ext-{scope}{name}")
-        for parent, scope in (("", ""), ("items/<cdpref:item_ref>/", "item-"))
-        for route, view, name in (
-            ("", extensions.ext_grid, "grid"),
-            ("add/", extensions.ext_add, "add"),
-            ("replace/", extensions.ext_replace, "replace"),
-            ("keys/<extkey:key>/", extensions.ext_row, "row"),
-            ("keys/<extkey:key>/edit/", extensions.ext_row_edit, "row-edit"),
-            ("keys/<extkey:key>/save/", extensions.ext_save, "save"),
-            ("keys/<extkey:key>/delete/", extensions.ext_delete, "delete"),
-        )
-    ],
+    path("orders/<cdpref:order_ref>/ext/", extensions.ext_grid, name="ext-grid"),
+    path("orders/<cdpref:order_ref>/ext/add/", extensions.ext_add, name="ext-add"),
+    path("orders/<cdpref:order_ref>/ext/replace/", extensions.ext_replace, name="ext-replace"),
+    path("orders/<cdpref:order_ref>/ext/keys/<extkey:key>/", extensions.ext_row, name="ext-row"),
+    path(
+        "orders/<cdpref:order_ref>/ext/keys/<extkey:key>/edit/",
+        extensions.ext_row_edit,
+        name="ext-row-edit",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/ext/keys/<extkey:key>/save/",
+        extensions.ext_save,
+        name="ext-save",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/ext/keys/<extkey:key>/delete/",
+        extensions.ext_delete,
+        name="ext-delete",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/",
+        extensions.ext_grid,
+        name="ext-item-grid",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/add/",
+        extensions.ext_add,
+        name="ext-item-add",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/replace/",
+        extensions.ext_replace,
+        name="ext-item-replace",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/keys/<extkey:key>/",
+        extensions.ext_row,
+        name="ext-item-row",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/keys/<extkey:key>/edit/",
+        extensions.ext_row_edit,
+        name="ext-item-row-edit",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/keys/<extkey:key>/save/",
+        extensions.ext_save,
+        name="ext-item-save",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/keys/<extkey:key>/delete/",
+        extensions.ext_delete,
+        name="ext-item-delete",
+    ),
     path("bulk/", jobs.bulk_new, name="bulk-new"),
     path("bulk/run/", jobs.bulk_run, name="bulk-run"),
     path("bulk/jobs/", jobs.bulk_job_list, name="bulk-jobs"),

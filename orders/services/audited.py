@@ -11,7 +11,6 @@ record of it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import time
 import uuid
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -33,7 +32,6 @@ from orders.models import AuditEntry
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-P = ParamSpec("P")
 Actor = AbstractBaseUser | AnonymousUser | None
 
 
@@ -288,17 +286,3 @@ def resource_lock(resource: str) -> Iterator[None]:
         except DatabaseError:
             # A broken connection ends its session, and PostgreSQL releases the lock with it.
             logger.exception("Advisory lock on %s not released", resource)
-
-
-def serialised(key_of: Callable[..., str]) -> Callable[[Callable[P, T]], Callable[P, T]]:
-    """Run a service under `resource_lock(key_of(*args, **kwargs))`."""
-
-    def decorate(service: Callable[P, T]) -> Callable[P, T]:
-        @functools.wraps(service)
-        def locked(*args: P.args, **kwargs: P.kwargs) -> T:
-            with resource_lock(key_of(*args, **kwargs)):
-                return service(*args, **kwargs)
-
-        return locked
-
-    return decorate

@@ -27,11 +27,10 @@ from orders.models import AuditEntry, BulkJob, BulkJobOrder
 from orders.services.audited import Actor, OutcomeUnrecorded, ServiceError
 from orders.services.bulk_preview import OrderPlan, plan_order
 from orders.services.extensions import (
-    ORDER_EXTENSION,
     ExtValue,
-    extension_delete_keys,
-    extension_pairs,
-    extension_set_pairs,
+    order_extension_delete_keys,
+    order_extension_pairs,
+    order_extension_set,
 )
 
 T = TypeVar("T")
@@ -153,21 +152,18 @@ def _bring_to_target(job: BulkJob, row: BulkJobOrder) -> tuple[OrderPlan, AuditE
     The read is handed to the writes as `current`, so they do not read again. After a 429
     the whole order is redone, read included: after a pause the read is no longer fresh.
     """
-    common = {
-        "actor": job.created_by,
-        "parent_ref": row.order_ref,
-        "order_ref": row.order_ref,
-        "job_id": str(job.id),
-    }
-    current = extension_pairs(ORDER_EXTENSION, row.order_ref)
+    actor, order_ref, job_id = job.created_by, row.order_ref, str(job.id)
+    current = order_extension_pairs(order_ref)
     plan = plan_order(current, job.set_pairs, job.remove_keys)
     entry = None
     if plan.to_set:
-        written = extension_set_pairs(ORDER_EXTENSION, pairs=plan.to_set, current=current, **common)
+        written = order_extension_set(
+            actor=actor, order_ref=order_ref, pairs=plan.to_set, current=current, job_id=job_id
+        )
         current, entry = dict(written.value.pairs), written.entry
     if plan.to_remove:
-        entry = extension_delete_keys(
-            ORDER_EXTENSION, keys=plan.to_remove, current=current, **common
+        entry = order_extension_delete_keys(
+            actor=actor, order_ref=order_ref, keys=plan.to_remove, current=current, job_id=job_id
         ).entry
     return plan, entry
 

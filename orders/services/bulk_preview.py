@@ -17,7 +17,7 @@ from django.core import signing
 
 from orders.cdp import CdpError
 from orders.lookups import RateLimitGate, call_with_backoff, lookup_one, parallel_map
-from orders.services.extensions import ORDER_EXTENSION, ExtValue, extension_pairs, same_value
+from orders.services.extensions import ExtValue, order_extension_pairs, same_value
 
 MAX_MATCHES = 500  # orders one pasted referenceId may tag
 PLAN_SALT = "orders.bulk.plan"
@@ -194,9 +194,7 @@ def _preview_input(
     for order in found.orders:
         reference_id = order.reference_id or ""
         try:
-            current = call_with_backoff(
-                lambda ref=order.ref: extension_pairs(ORDER_EXTENSION, ref), gate
-            )
+            current = call_with_backoff(lambda ref=order.ref: order_extension_pairs(ref), gate)
         except CdpError as exc:
             orders.append(PreviewOrder(order.ref, reference_id, error=exc.message))
             continue

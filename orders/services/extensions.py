@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from orders.cdp import CdpNotFound, get_client
+from orders.cdp import CdpNotFound, DataExtension, get_client
+from orders.cdp.paths import MAX_EXTENSION_PAIRS
 from orders.models import AuditEntry
-from orders.services.audited import Actor, Audited, Change, ServiceError, audited_call, serialised
+from orders.services.audited import (
+    Actor,
+    Audited,
+    Change,
+    ServiceError,
+    audited_call,
+    resource_lock,
+)
 
 ExtValue = str | bool | int | float
 
@@ -33,15 +41,14 @@ Current = Mapping[str, ExtValue] | None | _Unread
 
 @dataclass(frozen=True)
 class ExtensionScope:
-    """Where an extension hangs: on an order or on an order item."""
+    """Where an extension hangs, as the audit trail and the pages name it."""
 
     name: str
     label: str
-    client_prefix: str
 
 
-ORDER_EXTENSION = ExtensionScope("order_extension", "order", "order_extension")
-ORDER_ITEM_EXTENSION = ExtensionScope("order_item_extension", "order item", "order_item_extension")
+ORDER_EXTENSION = ExtensionScope("order_extension", "order")
+ORDER_ITEM_EXTENSION = ExtensionScope("order_item_extension", "order item")
 SCOPES = {scope.name: scope for scope in (ORDER_EXTENSION, ORDER_ITEM_EXTENSION)}
 
 
@@ -63,24 +70,62 @@ class KeyConflict(ServiceError):
         self.current = current
 
 
-def _client_call(scope: ExtensionScope, operation: str) -> Any:
-    return getattr(get_client(), f"{scope.client_prefix}_{operation}")
+@dataclass(frozen=True)
+class _Extension:
+    """One extension's operations, bound to the client's methods for its parent."""
+
+    resource_type: str
+    parent_ref: str
+    order_ref: str
+    get: Callable[[], DataExtension]
+    create: Callable[[dict[str, ExtValue]], DataExtension]
+    patch: Callable[[dict[str, ExtValue]], DataExtension]
+    replace: Callable[[dict[str, ExtValue]], DataExtension]
+    delete_fields: Callable[[list[str]], DataExtension]
+
+    def pairs(self) -> dict[str, ExtValue] | None:
+        try:
+            return dict(self.get().pairs)
+        except CdpNotFound:
+            return None
 
 
-def extension_pairs(scope: ExtensionScope, parent_ref: str) -> dict[str, ExtValue] | None:
-    """The extension's pairs, or None when the extension does not exist."""
-    try:
-        return dict(_client_call(scope, "get")(parent_ref).pairs)
-    except CdpNotFound:
-        return None
+def _of_order(order_ref: str) -> _Extension:
+    client = get_client()
+    return _Extension(
+        ORDER_EXTENSION.name,
+        order_ref,
+        order_ref,
+        get=lambda: client.order_extension_get(order_ref),
+        create=lambda pairs: client.order_extension_create(order_ref, pairs),
+        patch=lambda pairs: client.order_extension_patch(order_ref, pairs),
+        replace=lambda pairs: client.order_extension_replace(order_ref, pairs),
+        delete_fields=lambda keys: client.order_extension_delete_fields(order_ref, keys),
+    )
 
 
-def _read_unless_given(
-    scope: ExtensionScope, parent_ref: str, current: Current
-) -> dict[str, ExtValue] | None:
-    if current is UNREAD:
-        return extension_pairs(scope, parent_ref)
-    return None if current is None else dict(current)
+def _of_item(order_ref: str, item_ref: str) -> _Extension:
+    client = get_client()
+    return _Extension(
+        ORDER_ITEM_EXTENSION.name,
+        item_ref,
+        order_ref,
+        get=lambda: client.order_item_extension_get(item_ref),
+        create=lambda pairs: client.order_item_extension_create(item_ref, pairs),
+        patch=lambda pairs: client.order_item_extension_patch(item_ref, pairs),
+        replace=lambda pairs: client.order_item_extension_replace(item_ref, pairs),
+        delete_fields=lambda keys: client.order_item_extension_delete_fields(item_ref, keys),
+    )
+
+
+def order_extension_pairs(order_ref: str) -> dict[str, ExtValue] | None:
+    """The order extension's pairs, or None when the order has none."""
+    return _of_order(order_ref).pairs()
+
+
+def order_item_extension_pairs(order_ref: str, item_ref: str) -> dict[str, ExtValue] | None:
+    """The item extension's pairs, or None when the item has none."""
+    return _of_item(order_ref, item_ref).pairs()
 
 
 def _check_expected(
@@ -94,108 +139,192 @@ def _check_expected(
             raise KeyConflict(key, yours.get(key), now)
 
 
-def _lock_key(scope: ExtensionScope, **kwargs: Any) -> str:
-    return f"{scope.name}:{kwargs['parent_ref']}"
-
-
-@serialised(_lock_key)
-def extension_set_pairs(
-    scope: ExtensionScope,
+def _set_pairs(
+    ext: _Extension,
     *,
     actor: Actor,
-    parent_ref: str,
+    pairs: Mapping[str, ExtValue],
+    expected: Mapping[str, ExtValue | None] | None,
+    current: Current,
+    job_id: str,
+    reverts: AuditEntry | None,
+) -> Audited[DataExtension]:
+    with resource_lock(f"{ext.resource_type}:{ext.parent_ref}"):
+        now = ext.pairs() if current is UNREAD else (None if current is None else dict(current))
+        _check_expected(now or {}, expected, pairs)
+        added = [key for key in pairs if key not in (now or {})]
+        if now is not None and added and len(now) + len(added) > MAX_EXTENSION_PAIRS:
+            raise ServiceError(
+                f"An extension holds at most {MAX_EXTENSION_PAIRS} pairs; delete one before adding."
+            )
+        send = ext.create if now is None else ext.patch
+        return audited_call(
+            Change(
+                action=f"orders.{ext.resource_type}.set",
+                resource_type=ext.resource_type,
+                resource_ref=ext.parent_ref,
+                order_ref=ext.order_ref,
+                before={key: now[key] for key in pairs if now and key in now},
+                job_id=job_id,
+                reverts=reverts,
+            ),
+            lambda: send(dict(pairs)),
+            actor=actor,
+            after=lambda done: {key: done.pairs[key] for key in pairs if key in done.pairs},
+        )
+
+
+def _delete_keys(
+    ext: _Extension,
+    *,
+    actor: Actor,
+    keys: Sequence[str],
+    expected: Mapping[str, ExtValue | None] | None,
+    current: Current,
+    job_id: str,
+    reverts: AuditEntry | None,
+) -> Audited[DataExtension]:
+    if not keys:
+        raise ValueError("No keys named; refusing to empty the whole extension.")
+    with resource_lock(f"{ext.resource_type}:{ext.parent_ref}"):
+        now = (ext.pairs() if current is UNREAD else current) or {}
+        _check_expected(now, expected, {})
+        return audited_call(
+            Change(
+                action=f"orders.{ext.resource_type}.delete_keys",
+                resource_type=ext.resource_type,
+                resource_ref=ext.parent_ref,
+                order_ref=ext.order_ref,
+                before={key: now[key] for key in keys if key in now},
+                job_id=job_id,
+                reverts=reverts,
+            ),
+            lambda: ext.delete_fields(list(keys)),
+            actor=actor,
+            after=lambda done: {key: done.pairs[key] for key in keys if key in done.pairs},
+        )
+
+
+def _replace(ext: _Extension, *, actor: Actor, pairs: Mapping[str, ExtValue]) -> Audited[Any]:
+    with resource_lock(f"{ext.resource_type}:{ext.parent_ref}"):
+        now = ext.pairs()
+        send = ext.create if now is None else ext.replace
+        return audited_call(
+            Change(
+                action=f"orders.{ext.resource_type}.replace",
+                resource_type=ext.resource_type,
+                resource_ref=ext.parent_ref,
+                order_ref=ext.order_ref,
+                before=now or {},
+            ),
+            lambda: send(dict(pairs)),
+            actor=actor,
+            after=lambda done: dict(done.pairs),
+        )
+
+
+def order_extension_set(
+    *,
+    actor: Actor,
     order_ref: str,
     pairs: Mapping[str, ExtValue],
     expected: Mapping[str, ExtValue | None] | None = None,
     current: Current = UNREAD,
     job_id: str = "",
     reverts: AuditEntry | None = None,
-) -> Audited[Any]:
-    """Set some pairs, leaving the others; `expected` maps key → value seen (None: absent).
+) -> Audited[DataExtension]:
+    """Set some pairs of the order's extension, leaving the others (POST when it has none).
 
-    `current` is the extension's pairs as the caller has just read them (None: no extension),
-    which saves a request; left out, they are read here. `expected` is checked against them.
+    `expected` maps key → value seen (None: absent); if CDP's value differs, `KeyConflict`.
+    `current` is the pairs as the caller has just read them (None: no extension), which
+    saves a request; left out, they are read here, under the lock.
     """
-    current = _read_unless_given(scope, parent_ref, current)
-    _check_expected(current or {}, expected, pairs)
-    exists = current is not None
-    call = _client_call(scope, "patch" if exists else "create")
-    return audited_call(
-        Change(
-            action=f"orders.{scope.name}.set",
-            resource_type=scope.name,
-            resource_ref=parent_ref,
-            order_ref=order_ref,
-            before={key: current[key] for key in pairs if current and key in current},
-            job_id=job_id,
-            reverts=reverts,
-        ),
-        lambda: call(parent_ref, dict(pairs)),
+    return _set_pairs(
+        _of_order(order_ref),
         actor=actor,
-        after=lambda ext: {key: ext.pairs[key] for key in pairs if key in ext.pairs},
+        pairs=pairs,
+        expected=expected,
+        current=current,
+        job_id=job_id,
+        reverts=reverts,
     )
 
 
-@serialised(_lock_key)
-def extension_delete_keys(
-    scope: ExtensionScope,
+def order_item_extension_set(
     *,
     actor: Actor,
-    parent_ref: str,
+    order_ref: str,
+    item_ref: str,
+    pairs: Mapping[str, ExtValue],
+    expected: Mapping[str, ExtValue | None] | None = None,
+    job_id: str = "",
+    reverts: AuditEntry | None = None,
+) -> Audited[DataExtension]:
+    """As `order_extension_set`, for an order item's extension."""
+    return _set_pairs(
+        _of_item(order_ref, item_ref),
+        actor=actor,
+        pairs=pairs,
+        expected=expected,
+        current=UNREAD,
+        job_id=job_id,
+        reverts=reverts,
+    )
+
+
+def order_extension_delete_keys(
+    *,
+    actor: Actor,
     order_ref: str,
     keys: Sequence[str],
     expected: Mapping[str, ExtValue | None] | None = None,
     current: Current = UNREAD,
     job_id: str = "",
     reverts: AuditEntry | None = None,
-) -> Audited[Any]:
-    """Remove the named keys with `DELETE …/fields?name=…`; never an unnamed delete.
-
-    `current` as for `extension_set_pairs`: pairs the caller has just read, or read here.
-    """
-    if not keys:
-        raise ValueError("No keys named; refusing to empty the whole extension.")
-    current = _read_unless_given(scope, parent_ref, current) or {}
-    _check_expected(current, expected, {})
-    delete_fields = _client_call(scope, "delete_fields")
-    return audited_call(
-        Change(
-            action=f"orders.{scope.name}.delete_keys",
-            resource_type=scope.name,
-            resource_ref=parent_ref,
-            order_ref=order_ref,
-            before={key: current[key] for key in keys if key in current},
-            job_id=job_id,
-            reverts=reverts,
-        ),
-        lambda: delete_fields(parent_ref, list(keys)),
+) -> Audited[DataExtension]:
+    """Remove the named keys with `DELETE …/fields?name=…`; never an unnamed delete."""
+    return _delete_keys(
+        _of_order(order_ref),
         actor=actor,
-        after=lambda ext: {key: ext.pairs[key] for key in keys if key in ext.pairs},
+        keys=keys,
+        expected=expected,
+        current=current,
+        job_id=job_id,
+        reverts=reverts,
     )
 
 
-@serialised(_lock_key)
-def extension_replace(
-    scope: ExtensionScope,
+def order_item_extension_delete_keys(
     *,
     actor: Actor,
-    parent_ref: str,
     order_ref: str,
-    pairs: Mapping[str, ExtValue],
-) -> Audited[Any]:
-    """Replace every pair (PUT): keys not in `pairs` are dropped. Creates it if absent."""
-    current = extension_pairs(scope, parent_ref)
-    exists = current is not None
-    call = _client_call(scope, "replace" if exists else "create")
-    return audited_call(
-        Change(
-            action=f"orders.{scope.name}.replace",
-            resource_type=scope.name,
-            resource_ref=parent_ref,
-            order_ref=order_ref,
-            before=current or {},
-        ),
-        lambda: call(parent_ref, dict(pairs)),
+    item_ref: str,
+    keys: Sequence[str],
+    expected: Mapping[str, ExtValue | None] | None = None,
+    job_id: str = "",
+    reverts: AuditEntry | None = None,
+) -> Audited[DataExtension]:
+    """As `order_extension_delete_keys`, for an order item's extension."""
+    return _delete_keys(
+        _of_item(order_ref, item_ref),
         actor=actor,
-        after=lambda ext: dict(ext.pairs),
+        keys=keys,
+        expected=expected,
+        current=UNREAD,
+        job_id=job_id,
+        reverts=reverts,
     )
+
+
+def order_extension_replace(
+    *, actor: Actor, order_ref: str, pairs: Mapping[str, ExtValue]
+) -> Audited[DataExtension]:
+    """Replace every pair (PUT): keys not in `pairs` are dropped. Creates it if absent."""
+    return _replace(_of_order(order_ref), actor=actor, pairs=pairs)
+
+
+def order_item_extension_replace(
+    *, actor: Actor, order_ref: str, item_ref: str, pairs: Mapping[str, ExtValue]
+) -> Audited[DataExtension]:
+    """As `order_extension_replace`, for an order item's extension."""
+    return _replace(_of_item(order_ref, item_ref), actor=actor, pairs=pairs)

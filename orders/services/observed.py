@@ -22,7 +22,6 @@ from orders.cdp.paths import field_names_of
 from orders.models import AuditEntry
 from orders.services.audited import to_cdp_json
 from orders.services.extensions import ORDER_EXTENSION, same_value
-from orders.services.resources import ORDER
 
 # CDP stamps these; a change of them alone (an item edit bumps the order's modifiedAt) is not
 # a change of the order.
@@ -61,7 +60,7 @@ def _observe(resource_type: str, order_ref: str, before: Any, after: Any) -> Aud
 
 def observe_order_record(order: Order) -> AuditEntry | None:
     """Record an outside change of the order's own fields, if there is one since the snapshot."""
-    last = _known_rows(ORDER.name, order.ref).only("after").first()
+    last = _known_rows("order", order.ref).only("after").first()
     if last is None or not isinstance(last.after, dict):
         return None
     current = to_cdp_json(order.to_api())
@@ -69,7 +68,7 @@ def observe_order_record(order: Order) -> AuditEntry | None:
         return None
     if same_value(_content(current), _content(last.after)):
         return None
-    return _observe(ORDER.name, order.ref, last.after, current)
+    return _observe("order", order.ref, last.after, current)
 
 
 def known_extension_pairs(order_ref: str) -> tuple[dict[str, Any], set[str], bool] | None:

@@ -1,20 +1,21 @@
 """Creating, changing and deleting orders, order items, contacts and consumers in CDP.
 
-Every function here goes through `audited_call`. Updates carry the `modifiedAt` the user's
-form was rendered from; the resource is re-read first and, if CDP's copy is newer, nothing is
-written and `EditConflict` carries the current copy so the user can compare.
+One keyword-only function per change, `<entity>_<action>`, each calling the client's method of
+the same operation by name. Every one goes through `audited_call`. A change reads the
+resource once, under its lock: that read is compared with the `modifiedAt` the user's form
+was rendered from (`EditConflict`, nothing written, when CDP's copy is newer), is the audit's
+`before`, and fills what the write needs from the stored copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils import timezone
 
-from orders.cdp import get_client
+from orders.cdp import Consumer, Contact, Order, OrderItem, get_client
 from orders.models import AuditEntry
 from orders.services.audited import (
     Actor,
@@ -22,47 +23,39 @@ from orders.services.audited import (
     Change,
     ServiceError,
     audited_call,
-    serialised,
+    resource_lock,
+    snapshot,
     to_cdp_json,
 )
 
+Record = Order | OrderItem | Contact | Consumer
+R = TypeVar("R", Order, OrderItem, Contact, Consumer)
 
-@dataclass(frozen=True)
-class ResourceKind:
-    """How one kind of CDP resource is named, addressed and reached through the client."""
-
-    name: str
-    label: str
-    client_prefix: str
-
-
-ORDER = ResourceKind("order", "order", "order")
-ORDER_ITEM = ResourceKind("order_item", "order item", "order_item")
-CONTACT = ResourceKind("contact", "contact", "order_contact")
-CONSUMER = ResourceKind("consumer", "consumer", "order_consumer")
-KINDS = {kind.name: kind for kind in (ORDER, ORDER_ITEM, CONTACT, CONSUMER)}
+# What the audit trail and the pages call each resource type.
+RESOURCE_LABELS = {
+    "order": "order",
+    "order_item": "order item",
+    "contact": "contact",
+    "consumer": "consumer",
+}
 
 
 class EditConflict(ServiceError):
     """CDP's copy changed after the user's form was rendered; nothing was written."""
 
-    def __init__(self, kind: ResourceKind, current: Any, changed_by: str | None) -> None:
+    def __init__(self, label: str, current: Record, changed_by: str | None) -> None:
         when = timezone.localtime(current.modified_at).strftime("%H:%M on %d %b %Y")
         who = changed_by or "Someone"
         super().__init__(
-            f"{who} changed this {kind.label} at {when}. Your edits are below; "
+            f"{who} changed this {label} at {when}. Your edits are below; "
             "review them against the current values and save again."
         )
-        self.kind = kind
+        self.label = label
         self.current = current
         self.changed_by = changed_by
 
 
-def _client_call(kind: ResourceKind, operation: str) -> Any:
-    return getattr(get_client(), f"{kind.client_prefix}_{operation}")
-
-
-def last_change_by(resource_ref: str, modified_at: datetime) -> str | None:
+def last_change_by(resource_ref: str, modified_at: datetime | None) -> str | None:
     """The staff member whose recorded change produced this `modifiedAt`, if cdpadmin made it."""
     outcome = (
         AuditEntry.objects.filter(
@@ -82,102 +75,71 @@ def last_change_by(resource_ref: str, modified_at: datetime) -> str | None:
     return None
 
 
-def _read_checked(kind: ResourceKind, ref: str, expected_modified_at: datetime | None) -> Any:
-    current = _client_call(kind, "get")(ref)
-    if expected_modified_at is not None and current.modified_at != expected_modified_at:
-        raise EditConflict(kind, current, last_change_by(ref, current.modified_at))
-    return current
-
-
-def _order_ref_of(kind: ResourceKind, record: Any, fallback: str) -> str:
-    if kind is ORDER:
-        return record.ref
-    return getattr(record, "order_ref", None) or fallback
-
-
-def resource_create(
-    kind: ResourceKind, *, actor: Actor, body: Mapping[str, Any], order_ref: str = ""
+def _change(
+    *,
+    actor: Actor,
+    resource_type: str,
+    operation: str,
+    ref: str,
+    order_ref: str,
+    read: Callable[[], R],
+    write: Callable[[R], Any],
+    expected_modified_at: datetime | None,
+    job_id: str = "",
+    reverts: AuditEntry | None = None,
 ) -> Audited[Any]:
-    """Create a resource; children of an order need `order_ref`."""
-    payload = to_cdp_json(body)
-    create = _client_call(kind, "create")
+    """Read under the resource's lock, check `expected_modified_at`, then write `write(current)`."""
+    with resource_lock(f"{resource_type}:{ref}"):
+        current = read()
+        if expected_modified_at is not None and current.modified_at != expected_modified_at:
+            raise EditConflict(
+                RESOURCE_LABELS[resource_type],
+                current,
+                last_change_by(ref, current.modified_at),
+            )
+        return audited_call(
+            Change(
+                action=f"orders.{resource_type}.{operation}",
+                resource_type=resource_type,
+                resource_ref=ref,
+                order_ref=order_ref,
+                before=current,
+                job_id=job_id,
+                reverts=reverts,
+            ),
+            lambda: write(current),
+            actor=actor,
+            after=(lambda _: None) if operation == "delete" else snapshot,
+        )
+
+
+def _create(
+    *, actor: Actor, resource_type: str, order_ref: str, send: Callable[[], R]
+) -> Audited[R]:
     return audited_call(
         Change(
-            action=f"orders.{kind.name}.create",
-            resource_type=kind.name,
+            action=f"orders.{resource_type}.create",
+            resource_type=resource_type,
             order_ref=order_ref,
         ),
-        (lambda: create(payload)) if kind is ORDER else (lambda: create(order_ref, payload)),
+        send,
         actor=actor,
         resource_ref_of=lambda record: record.ref,
         order_ref_of=lambda record: order_ref or record.ref,
     )
 
 
-def _lock_key(kind: ResourceKind, **kwargs: Any) -> str:
-    return f"{kind.name}:{kwargs['ref']}"
+# --- orders ---------------------------------------------------------------------------------
 
 
-@serialised(_lock_key)
-def resource_update(
-    kind: ResourceKind,
-    *,
-    actor: Actor,
-    ref: str,
-    changes: Mapping[str, Any],
-    expected_modified_at: datetime | None,
-    replace: bool = False,
-    order_ref: str = "",
-    job_id: str = "",
-    reverts: AuditEntry | None = None,
-) -> Audited[Any]:
-    """PATCH the changed fields (or PUT the whole body when `replace`) of one resource."""
-    current = _read_checked(kind, ref, expected_modified_at)
-    payload = to_cdp_json(changes)
-    operation = "replace" if replace else "patch"
-    call = _client_call(kind, operation)
-    if kind is ORDER:
-        invoke = lambda: call(ref, payload, current=current)  # noqa: E731
-    else:
-        invoke = lambda: call(ref, payload)  # noqa: E731
-    return audited_call(
-        Change(
-            action=f"orders.{kind.name}.{operation}",
-            resource_type=kind.name,
-            resource_ref=ref,
-            order_ref=_order_ref_of(kind, current, order_ref),
-            before=current,
-            job_id=job_id,
-            reverts=reverts,
-        ),
-        invoke,
+def order_create(*, actor: Actor, body: Mapping[str, Any]) -> Audited[Order]:
+    """Create an order (POST); the audit learns its ref from CDP's answer."""
+    payload = to_cdp_json(body)
+    return _create(
         actor=actor,
-    )
-
-
-@serialised(_lock_key)
-def resource_delete(
-    kind: ResourceKind,
-    *,
-    actor: Actor,
-    ref: str,
-    expected_modified_at: datetime | None = None,
-    order_ref: str = "",
-) -> Audited[None]:
-    """Delete one resource (an order takes its items, contacts, consumers and extensions)."""
-    current = _read_checked(kind, ref, expected_modified_at)
-    delete = _client_call(kind, "delete")
-    return audited_call(
-        Change(
-            action=f"orders.{kind.name}.delete",
-            resource_type=kind.name,
-            resource_ref=ref,
-            order_ref=_order_ref_of(kind, current, order_ref),
-            before=current,
-        ),
-        lambda: delete(ref),
-        actor=actor,
-        after=lambda _: None,
+        resource_type="order",
+        order_ref="",
+        send=lambda: get_client().order_create(payload),
     )
 
 
@@ -187,12 +149,279 @@ def order_update(
     order_ref: str,
     changes: Mapping[str, Any],
     expected_modified_at: datetime | None,
-) -> Audited[Any]:
-    """PATCH an order's changed fields; CDP's four required fields are filled in."""
-    return resource_update(
-        ORDER,
+    job_id: str = "",
+    reverts: AuditEntry | None = None,
+) -> Audited[Order]:
+    """PATCH an order's changed fields; the client adds CDP's required fields from the read."""
+    client, payload = get_client(), to_cdp_json(changes)
+    return _change(
         actor=actor,
+        resource_type="order",
+        operation="patch",
         ref=order_ref,
-        changes=changes,
+        order_ref=order_ref,
+        read=lambda: client.order_get(order_ref),
+        write=lambda current: client.order_patch(order_ref, payload, current=current),
         expected_modified_at=expected_modified_at,
+        job_id=job_id,
+        reverts=reverts,
+    )
+
+
+def order_replace(
+    *,
+    actor: Actor,
+    order_ref: str,
+    body: Mapping[str, Any],
+    expected_modified_at: datetime | None,
+) -> Audited[Order]:
+    """Replace every field of an order (PUT; the legacy POST when configured "v2")."""
+    client, payload = get_client(), to_cdp_json(body)
+    return _change(
+        actor=actor,
+        resource_type="order",
+        operation="replace",
+        ref=order_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_get(order_ref),
+        write=lambda current: client.order_replace(order_ref, payload, current=current),
+        expected_modified_at=expected_modified_at,
+    )
+
+
+def order_delete(
+    *, actor: Actor, order_ref: str, expected_modified_at: datetime | None = None
+) -> Audited[None]:
+    """Delete an order (CDP takes its items, contacts, consumers and extensions with it)."""
+    client = get_client()
+    return _change(
+        actor=actor,
+        resource_type="order",
+        operation="delete",
+        ref=order_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_get(order_ref),
+        write=lambda _: client.order_delete(order_ref),
+        expected_modified_at=expected_modified_at,
+    )
+
+
+# --- order items ----------------------------------------------------------------------------
+
+
+def order_item_create(
+    *, actor: Actor, order_ref: str, body: Mapping[str, Any]
+) -> Audited[OrderItem]:
+    payload = to_cdp_json(body)
+    return _create(
+        actor=actor,
+        resource_type="order_item",
+        order_ref=order_ref,
+        send=lambda: get_client().order_item_create(order_ref, payload),
+    )
+
+
+def order_item_update(
+    *,
+    actor: Actor,
+    order_ref: str,
+    item_ref: str,
+    changes: Mapping[str, Any],
+    expected_modified_at: datetime | None,
+    job_id: str = "",
+    reverts: AuditEntry | None = None,
+) -> Audited[OrderItem]:
+    client, payload = get_client(), to_cdp_json(changes)
+    return _change(
+        actor=actor,
+        resource_type="order_item",
+        operation="patch",
+        ref=item_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_item_get(item_ref),
+        write=lambda _: client.order_item_patch(item_ref, payload),
+        expected_modified_at=expected_modified_at,
+        job_id=job_id,
+        reverts=reverts,
+    )
+
+
+def order_item_replace(
+    *,
+    actor: Actor,
+    order_ref: str,
+    item_ref: str,
+    body: Mapping[str, Any],
+    expected_modified_at: datetime | None,
+) -> Audited[OrderItem]:
+    client, payload = get_client(), to_cdp_json(body)
+    return _change(
+        actor=actor,
+        resource_type="order_item",
+        operation="replace",
+        ref=item_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_item_get(item_ref),
+        write=lambda _: client.order_item_replace(item_ref, payload),
+        expected_modified_at=expected_modified_at,
+    )
+
+
+def order_item_delete(*, actor: Actor, order_ref: str, item_ref: str) -> Audited[None]:
+    client = get_client()
+    return _change(
+        actor=actor,
+        resource_type="order_item",
+        operation="delete",
+        ref=item_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_item_get(item_ref),
+        write=lambda _: client.order_item_delete(item_ref),
+        expected_modified_at=None,
+    )
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+def contact_create(*, actor: Actor, order_ref: str, body: Mapping[str, Any]) -> Audited[Contact]:
+    payload = to_cdp_json(body)
+    return _create(
+        actor=actor,
+        resource_type="contact",
+        order_ref=order_ref,
+        send=lambda: get_client().order_contact_create(order_ref, payload),
+    )
+
+
+def contact_update(
+    *,
+    actor: Actor,
+    order_ref: str,
+    contact_ref: str,
+    changes: Mapping[str, Any],
+    expected_modified_at: datetime | None,
+    job_id: str = "",
+    reverts: AuditEntry | None = None,
+) -> Audited[Contact]:
+    client, payload = get_client(), to_cdp_json(changes)
+    return _change(
+        actor=actor,
+        resource_type="contact",
+        operation="patch",
+        ref=contact_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_contact_get(contact_ref),
+        write=lambda _: client.order_contact_patch(contact_ref, payload),
+        expected_modified_at=expected_modified_at,
+        job_id=job_id,
+        reverts=reverts,
+    )
+
+
+def contact_replace(
+    *,
+    actor: Actor,
+    order_ref: str,
+    contact_ref: str,
+    body: Mapping[str, Any],
+    expected_modified_at: datetime | None,
+) -> Audited[Contact]:
+    client, payload = get_client(), to_cdp_json(body)
+    return _change(
+        actor=actor,
+        resource_type="contact",
+        operation="replace",
+        ref=contact_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_contact_get(contact_ref),
+        write=lambda _: client.order_contact_replace(contact_ref, payload),
+        expected_modified_at=expected_modified_at,
+    )
+
+
+def contact_delete(*, actor: Actor, order_ref: str, contact_ref: str) -> Audited[None]:
+    client = get_client()
+    return _change(
+        actor=actor,
+        resource_type="contact",
+        operation="delete",
+        ref=contact_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_contact_get(contact_ref),
+        write=lambda _: client.order_contact_delete(contact_ref),
+        expected_modified_at=None,
+    )
+
+
+# --- consumers ------------------------------------------------------------------------------
+
+
+def consumer_create(*, actor: Actor, order_ref: str, body: Mapping[str, Any]) -> Audited[Consumer]:
+    payload = to_cdp_json(body)
+    return _create(
+        actor=actor,
+        resource_type="consumer",
+        order_ref=order_ref,
+        send=lambda: get_client().order_consumer_create(order_ref, payload),
+    )
+
+
+def consumer_update(
+    *,
+    actor: Actor,
+    order_ref: str,
+    consumer_ref: str,
+    changes: Mapping[str, Any],
+    expected_modified_at: datetime | None,
+    job_id: str = "",
+    reverts: AuditEntry | None = None,
+) -> Audited[Consumer]:
+    client, payload = get_client(), to_cdp_json(changes)
+    return _change(
+        actor=actor,
+        resource_type="consumer",
+        operation="patch",
+        ref=consumer_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_consumer_get(consumer_ref),
+        write=lambda _: client.order_consumer_patch(consumer_ref, payload),
+        expected_modified_at=expected_modified_at,
+        job_id=job_id,
+        reverts=reverts,
+    )
+
+
+def consumer_replace(
+    *,
+    actor: Actor,
+    order_ref: str,
+    consumer_ref: str,
+    body: Mapping[str, Any],
+    expected_modified_at: datetime | None,
+) -> Audited[Consumer]:
+    client, payload = get_client(), to_cdp_json(body)
+    return _change(
+        actor=actor,
+        resource_type="consumer",
+        operation="replace",
+        ref=consumer_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_consumer_get(consumer_ref),
+        write=lambda _: client.order_consumer_replace(consumer_ref, payload),
+        expected_modified_at=expected_modified_at,
+    )
+
+
+def consumer_delete(*, actor: Actor, order_ref: str, consumer_ref: str) -> Audited[None]:
+    client = get_client()
+    return _change(
+        actor=actor,
+        resource_type="consumer",
+        operation="delete",
+        ref=consumer_ref,
+        order_ref=order_ref,
+        read=lambda: client.order_consumer_get(consumer_ref),
+        write=lambda _: client.order_consumer_delete(consumer_ref),
+        expected_modified_at=None,
     )

@@ -16,12 +16,22 @@ from orders.models import AuditEntry, BulkJob
 from orders.services.audited import Actor, Audited, ServiceError, to_cdp_json
 from orders.services.extensions import (
     SCOPES,
-    extension_delete_keys,
-    extension_pairs,
-    extension_set_pairs,
+    order_extension_delete_keys,
+    order_extension_pairs,
+    order_extension_set,
+    order_item_extension_delete_keys,
+    order_item_extension_pairs,
+    order_item_extension_set,
     same_value,
 )
-from orders.services.resources import KINDS, resource_update
+from orders.services.resources import (
+    RESOURCE_LABELS,
+    Record,
+    consumer_update,
+    contact_update,
+    order_item_update,
+    order_update,
+)
 
 UPDATE_OPERATIONS = ("patch", "replace")
 EXTENSION_OPERATIONS = ("set", "delete_keys")
@@ -87,7 +97,7 @@ def is_revertable(entry: AuditEntry) -> bool:
     """Whether `entry` is an intent of a kind a revert can undo (before CDP is asked)."""
     if entry.phase != AuditEntry.Phase.INTENT:
         return False
-    if entry.resource_type in KINDS:
+    if entry.resource_type in RESOURCE_LABELS:
         return _operation(entry) in UPDATE_OPERATIONS
     return entry.resource_type in SCOPES and _operation(entry) in EXTENSION_OPERATIONS
 
@@ -121,9 +131,8 @@ def revert_plan(*, entry: AuditEntry) -> RevertPlan:
     outcome = _success_outcome(entry)
     before = entry.before if isinstance(entry.before, dict) else {}
     after = outcome.after if isinstance(outcome.after, dict) else {}
-    if entry.resource_type in KINDS:
-        kind = KINDS[entry.resource_type]
-        record = getattr(get_client(), f"{kind.client_prefix}_get")(entry.resource_ref)
+    if entry.resource_type in RESOURCE_LABELS:
+        record = _read(entry.resource_type, entry.resource_ref)
         now = to_cdp_json(record.to_api())
         names = [
             name
@@ -135,8 +144,10 @@ def revert_plan(*, entry: AuditEntry) -> RevertPlan:
             )
         ]
         return RevertPlan(entry, outcome, [_row(n, before, after, now) for n in names], record)
-    scope = SCOPES[entry.resource_type]
-    now = extension_pairs(scope, entry.resource_ref) or {}
+    if entry.resource_type == "order_item_extension":
+        now = order_item_extension_pairs(entry.order_ref, entry.resource_ref) or {}
+    else:
+        now = order_extension_pairs(entry.resource_ref) or {}
     payload = entry.request_payload if isinstance(entry.request_payload, dict) else {}
     keys = list(payload) if _operation(entry) == "set" else field_names_of(entry.cdp_path)
     return RevertPlan(entry, outcome, [_row(key, before, after, now) for key in keys], now)
@@ -151,37 +162,112 @@ def revert_entry(*, actor: Actor, entry: AuditEntry, job_id: str = "") -> list[A
     plan = revert_plan(entry=entry)
     if not plan.possible:
         raise RevertRefused(plan)
-    if entry.resource_type in KINDS:
-        return [
-            resource_update(
-                KINDS[entry.resource_type],
-                actor=actor,
-                ref=entry.resource_ref,
-                changes={row.name: row.before for row in plan.rows},
-                # CDP's modifiedAt as just checked: a change in between is refused, not lost.
-                expected_modified_at=plan.current.modified_at,
-                order_ref=entry.order_ref,
-                job_id=job_id,
-                reverts=entry,
-            )
-        ]
-    scope = SCOPES[entry.resource_type]
-    common = {
-        "actor": actor,
-        "parent_ref": entry.resource_ref,
-        "order_ref": entry.order_ref,
-        "job_id": job_id,
-        "reverts": entry,
-    }
+    if entry.resource_type in RESOURCE_LABELS:
+        changes = {row.name: row.before for row in plan.rows}
+        # CDP's modifiedAt as just checked: a change in between is refused, not lost.
+        return [_update(actor, entry, changes, plan.current.modified_at, job_id)]
     expected = {row.name: (row.after if row.after_present else None) for row in plan.rows}
     to_set = {row.name: row.before for row in plan.rows if row.before_present}
     to_delete = [row.name for row in plan.rows if not row.before_present and row.after_present]
-    done = []
-    if to_set:
-        done.append(extension_set_pairs(scope, pairs=to_set, expected=expected, **common))
-    if to_delete:
-        done.append(extension_delete_keys(scope, keys=to_delete, **common))
+    done: list[Audited[Any]] = []
+    order_ref, parent_ref = entry.order_ref, entry.resource_ref
+    item = entry.resource_type == "order_item_extension"
+    if to_set and item:
+        done.append(
+            order_item_extension_set(
+                actor=actor,
+                order_ref=order_ref,
+                item_ref=parent_ref,
+                pairs=to_set,
+                expected=expected,
+                job_id=job_id,
+                reverts=entry,
+            )
+        )
+    elif to_set:
+        done.append(
+            order_extension_set(
+                actor=actor,
+                order_ref=parent_ref,
+                pairs=to_set,
+                expected=expected,
+                job_id=job_id,
+                reverts=entry,
+            )
+        )
+    if to_delete and item:
+        done.append(
+            order_item_extension_delete_keys(
+                actor=actor,
+                order_ref=order_ref,
+                item_ref=parent_ref,
+                keys=to_delete,
+                job_id=job_id,
+                reverts=entry,
+            )
+        )
+    elif to_delete:
+        done.append(
+            order_extension_delete_keys(
+                actor=actor, order_ref=parent_ref, keys=to_delete, job_id=job_id, reverts=entry
+            )
+        )
     return done
+
+
+def _read(resource_type: str, ref: str) -> Record:
+    client = get_client()
+    if resource_type == "order":
+        return client.order_get(ref)
+    if resource_type == "order_item":
+        return client.order_item_get(ref)
+    if resource_type == "contact":
+        return client.order_contact_get(ref)
+    return client.order_consumer_get(ref)
+
+
+def _update(
+    actor: Actor, entry: AuditEntry, changes: dict[str, Any], seen: Any, job_id: str
+) -> Audited[Any]:
+    ref, order_ref = entry.resource_ref, entry.order_ref
+    if entry.resource_type == "order":
+        return order_update(
+            actor=actor,
+            order_ref=ref,
+            changes=changes,
+            expected_modified_at=seen,
+            job_id=job_id,
+            reverts=entry,
+        )
+    if entry.resource_type == "order_item":
+        return order_item_update(
+            actor=actor,
+            order_ref=order_ref,
+            item_ref=ref,
+            changes=changes,
+            expected_modified_at=seen,
+            job_id=job_id,
+            reverts=entry,
+        )
+    if entry.resource_type == "contact":
+        return contact_update(
+            actor=actor,
+            order_ref=order_ref,
+            contact_ref=ref,
+            changes=changes,
+            expected_modified_at=seen,
+            job_id=job_id,
+            reverts=entry,
+        )
+    return consumer_update(
+        actor=actor,
+        order_ref=order_ref,
+        consumer_ref=ref,
+        changes=changes,
+        expected_modified_at=seen,
+        job_id=job_id,
+        reverts=entry,
+    )
 
 
 @dataclass

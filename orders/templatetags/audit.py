@@ -11,7 +11,7 @@ from django import template
 from orders import changes
 from orders.models import AuditEntry
 from orders.services.extensions import SCOPES, same_value
-from orders.services.resources import KINDS
+from orders.services.resources import RESOURCE_LABELS
 
 register = template.Library()
 
@@ -21,8 +21,8 @@ _MISSING = object()
 
 
 def resource_label(resource_type: str) -> str:
-    if resource_type in KINDS:
-        return KINDS[resource_type].label
+    if resource_type in RESOURCE_LABELS:
+        return RESOURCE_LABELS[resource_type]
     if resource_type in SCOPES:
         return f"{SCOPES[resource_type].label} extension"
     return resource_type.replace("_", " ")

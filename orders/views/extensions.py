@@ -38,10 +38,14 @@ from orders.ext_grid import ExtGrid, ExtPlace, ExtRow, ext_grid_context, key_usa
 from orders.services.audited import ServiceError
 from orders.services.extensions import (
     KeyConflict,
-    extension_delete_keys,
-    extension_pairs,
-    extension_replace,
-    extension_set_pairs,
+    order_extension_delete_keys,
+    order_extension_pairs,
+    order_extension_replace,
+    order_extension_set,
+    order_item_extension_delete_keys,
+    order_item_extension_pairs,
+    order_item_extension_replace,
+    order_item_extension_set,
     same_value,
 )
 from orders.views.common import HtmxHttpRequest
@@ -53,6 +57,13 @@ def _place(order_ref: str, item_ref: str = "", key: str | None = None) -> ExtPla
     if key is not None and key in RESERVED_KEYS:
         raise Http404("No such data-extension key.")
     return ExtPlace(order_ref, item_ref)
+
+
+def _pairs(place: ExtPlace) -> dict[str, ExtValue] | None:
+    """CDP's pairs of the extension at `place` (None: it has none)."""
+    if place.item_ref:
+        return order_item_extension_pairs(place.order_ref, place.item_ref)
+    return order_extension_pairs(place.order_ref)
 
 
 def _can_edit(request: HtmxHttpRequest) -> bool:
@@ -70,7 +81,7 @@ def _grid(
     error = ""
     if fetch:
         try:
-            pairs = extension_pairs(place.scope, place.parent_ref)
+            pairs = _pairs(place)
         except CdpError as exc:
             pairs, error = None, exc.message
     return ext_grid_context(
@@ -115,7 +126,7 @@ def ext_row(request: HtmxHttpRequest, order_ref: str, key: str, item_ref: str = 
     place = _place(order_ref, item_ref, key)
     grid = ExtGrid(place=place, can_edit=_can_edit(request))
     try:
-        pairs = extension_pairs(place.scope, place.parent_ref) or {}
+        pairs = _pairs(place) or {}
     except CdpError as exc:
         return _render(request, "ext-row-gone", grid, ext_key=key, ext_error=exc.message)
     if key not in pairs:
@@ -134,7 +145,7 @@ def ext_row_edit(
     ok, seen = load_seen(request.GET.get("seen", ""))
     if not ok or seen is None:
         try:
-            seen = (extension_pairs(place.scope, place.parent_ref) or {}).get(key)
+            seen = (_pairs(place) or {}).get(key)
         except CdpError as exc:
             grid = ExtGrid(place=place, can_edit=True)
             return _render(request, "ext-row-gone", grid, ext_key=key, ext_error=exc.message)
@@ -168,16 +179,17 @@ def ext_save(
     if seen is not None and same_value(value, seen):
         return _render(request, "ext-row", grid, row=ExtRow(key, value, place), ext_focus=True)
     usage = key_usage(place.scope)
-    outcome = _write(request, place, key, set_value=value, seen=seen)
-    if isinstance(outcome, str):
+    try:
+        pairs = _write(request, place, key, set_value=value, seen=seen)
+    except KeyConflict as conflict:
+        return _render_conflict(request, grid, form, conflict)
+    except (CdpError, ServiceError) as exc:
         return _render(
-            request, "ext-row-edit", grid, row=seen_row, ext_form=form, ext_error=outcome
+            request, "ext-row-edit", grid, row=seen_row, ext_form=form, ext_error=exc.message
         )
-    if isinstance(outcome, KeyConflict):
-        return _render_conflict(request, grid, form, outcome)
     if not request.htmx:
         return _not_htmx(request, place, f"Saved “{key}”.", ok=True)
-    saved = ExtRow(key, outcome.get(key, value), place)
+    saved = ExtRow(key, pairs.get(key, value), place)
     warning = type_warning(place.scope, usage, key, saved.value)
     return _render(request, "ext-row", grid, row=saved, ext_focus=True, ext_row_warning=warning)
 
@@ -214,51 +226,65 @@ def _write(
     set_value: ExtValue | None = None,
     seen: ExtValue | None,
     delete: bool = False,
-) -> Mapping[str, ExtValue] | KeyConflict | str:
-    """One key-scoped write; CDP's pairs afterwards, the conflict, or an error sentence."""
-    common = {
-        "actor": request.user,
-        "parent_ref": place.parent_ref,
-        "order_ref": place.order_ref,
-        "expected": {key: seen},
-    }
-    try:
-        if delete:
-            audited = extension_delete_keys(place.scope, keys=[key], **common)
-        else:
-            audited = extension_set_pairs(place.scope, pairs={key: set_value}, **common)
-    except KeyConflict as conflict:
-        return conflict
-    except (CdpError, ServiceError) as exc:
-        return exc.message
-    return dict(audited.value.pairs)
+) -> dict[str, ExtValue]:
+    """One key-scoped write; CDP's pairs afterwards. Raises `KeyConflict`, `CdpError`, …"""
+    actor, order_ref, item_ref, expected = (
+        request.user,
+        place.order_ref,
+        place.item_ref,
+        {key: seen},
+    )
+    if delete and item_ref:
+        done = order_item_extension_delete_keys(
+            actor=actor, order_ref=order_ref, item_ref=item_ref, keys=[key], expected=expected
+        )
+    elif delete:
+        done = order_extension_delete_keys(
+            actor=actor, order_ref=order_ref, keys=[key], expected=expected
+        )
+    elif item_ref:
+        done = order_item_extension_set(
+            actor=actor,
+            order_ref=order_ref,
+            item_ref=item_ref,
+            pairs={key: set_value},
+            expected=expected,
+        )
+    else:
+        done = order_extension_set(
+            actor=actor, order_ref=order_ref, pairs={key: set_value}, expected=expected
+        )
+    return dict(done.value.pairs)
 
 
 @require_POST
 @login_required
 @permission_required("orders.change_extensions", raise_exception=True)
 def ext_add(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> HttpResponse:
-    """Add a pair: POST creates the extension when CDP has none, else PATCH of the new key."""
+    """Add a pair: POST creates the extension when CDP has none, else PATCH of the new key.
+
+    The service's read under the lock is the only one: a key that exists already is a
+    conflict there, shown on the form's key field.
+    """
     place = _place(order_ref, item_ref)
     grid = ExtGrid(place=place, can_edit=True, usage=key_usage(place.scope))
-    try:
-        current = extension_pairs(place.scope, place.parent_ref)
-    except CdpError as exc:
-        form = ExtPairForm(request.POST, is_new=True)
-        return _render(request, "ext-row-new", grid, ext_form=form, ext_error=exc.message)
-    form = ExtPairForm(request.POST, is_new=True, existing=current or {})
+    form = ExtPairForm(request.POST, is_new=True)
     if not form.is_valid():
         return _render(request, "ext-row-new", grid, ext_form=form)
     key, value = form.cleaned_data["key"], form.cleaned_data["typed_value"]
-    outcome = _write(request, place, key, set_value=value, seen=None)
-    if isinstance(outcome, KeyConflict):
-        outcome = f"Someone added “{key}” meanwhile; it is now in the grid. Edit that row."
-    if isinstance(outcome, str):
-        return _render(request, "ext-row-new", grid, ext_form=form, ext_error=outcome)
+    try:
+        pairs = _write(request, place, key, set_value=value, seen=None)
+    except KeyConflict:
+        form.add_error(
+            "key", f"The key “{key}” is already in this extension; edit that row instead."
+        )
+        return _render(request, "ext-row-new", grid, ext_form=form)
+    except (CdpError, ServiceError) as exc:
+        return _render(request, "ext-row-new", grid, ext_form=form, ext_error=exc.message)
     if not request.htmx:
         return _not_htmx(request, place, f"Added “{key}”.", ok=True)
-    warning = type_warning(place.scope, grid.usage, key, outcome.get(key, value))
-    fresh = _grid(request, place, outcome, fetch=False)
+    warning = type_warning(place.scope, grid.usage, key, pairs.get(key, value))
+    fresh = _grid(request, place, pairs, fetch=False)
     return _grid_response(
         request, fresh, ext_warning_key=key, ext_warning=warning, ext_focus_new=True
     )
@@ -273,24 +299,29 @@ def ext_delete(
     """Remove one key with `DELETE …/fields?name=key`, if its value is still the one shown."""
     place = _place(order_ref, item_ref, key)
     ok, seen = load_seen(request.POST.get("seen", ""))
-    outcome = _write(request, place, key, seen=seen if ok else None, delete=True)
-    if not request.htmx:
-        done = isinstance(outcome, dict)
-        text = f"Deleted “{key}”." if done else getattr(outcome, "message", str(outcome))
-        return _not_htmx(request, place, text, ok=done)
     grid = ExtGrid(place=place, can_edit=True)
-    if isinstance(outcome, dict):
-        fresh = _grid(request, place, outcome, fetch=False)
-        return _grid_response(request, fresh, ext_focus_new=True)
-    if isinstance(outcome, KeyConflict) and outcome.current is not None:
-        row = ExtRow(key, outcome.current, place)
-        text = f"{outcome.message} Nothing was deleted; delete again to remove the new value."
-        response = _render(request, "ext-row", grid, row=row, ext_error=text, ext_focus=True)
-    elif isinstance(outcome, KeyConflict):
-        response = _render(request, "ext-row-gone", grid, ext_key=key, ext_error="")
-    else:
+    try:
+        pairs = _write(request, place, key, seen=seen if ok else None, delete=True)
+    except KeyConflict as conflict:
+        if not request.htmx:
+            return _not_htmx(request, place, conflict.message, ok=False)
+        if conflict.current is None:
+            response = _render(request, "ext-row-gone", grid, ext_key=key, ext_error="")
+        else:
+            text = f"{conflict.message} Nothing was deleted; delete again to remove the new value."
+            row = ExtRow(key, conflict.current, place)
+            response = _render(request, "ext-row", grid, row=row, ext_error=text, ext_focus=True)
+    except (CdpError, ServiceError) as exc:
+        if not request.htmx:
+            return _not_htmx(request, place, exc.message, ok=False)
         row = ExtRow(key, seen if ok and seen is not None else "", place)
-        response = _render(request, "ext-row", grid, row=row, ext_error=outcome, ext_focus=True)
+        response = _render(request, "ext-row", grid, row=row, ext_error=exc.message, ext_focus=True)
+    else:
+        if not request.htmx:
+            return _not_htmx(request, place, f"Deleted “{key}”.", ok=True)
+        return _grid_response(
+            request, _grid(request, place, pairs, fetch=False), ext_focus_new=True
+        )
     return reswap(retarget(response, f"#ext-row-{place.parent_ref}-{key}"), "outerHTML")
 
 
@@ -326,7 +357,7 @@ def ext_replace(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") ->
         "title": f"Replace all pairs of the {place.scope.label}",
     }
     try:
-        current = extension_pairs(place.scope, place.parent_ref) or {}
+        current = _pairs(place) or {}
     except CdpError as exc:
         return render(request, "orders/ext_replace.html", {**context, "error": exc.message})
     if request.method == "GET":
@@ -345,13 +376,12 @@ def ext_replace(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") ->
         context.update(plan=plan, fingerprint=fingerprint, stale="confirm" in request.POST)
         return render(request, "orders/ext_replace.html", context)
     try:
-        extension_replace(
-            place.scope,
-            actor=request.user,
-            parent_ref=place.parent_ref,
-            order_ref=place.order_ref,
-            pairs=new,
-        )
+        if place.item_ref:
+            order_item_extension_replace(
+                actor=request.user, order_ref=order_ref, item_ref=place.item_ref, pairs=new
+            )
+        else:
+            order_extension_replace(actor=request.user, order_ref=order_ref, pairs=new)
     except (CdpError, ServiceError) as exc:
         return render(request, "orders/ext_replace.html", {**context, "error": exc.message})
     messages.success(request, f"Replaced the {place.scope.label}'s pairs: {len(new)} now.")

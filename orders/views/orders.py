@@ -1,8 +1,16 @@
-"""The order page and the forms that create, edit and delete orders and their parts."""
+"""The order page and the forms that create, edit and delete orders and their parts.
+
+Each screen is its own small view calling its service by name; `_create_page`, `_edit_page`
+and `_delete_page` hold the one flow they share. An edit reads CDP once: the GET renders the
+form from one read, and the POST sends the form's own record of what it showed (hidden
+initials and `modifiedAt`) to the service, whose read under the lock is the only one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -14,61 +22,67 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
+from orders import services
 from orders.cdp import CdpError, CdpNotFound, CdpValidationError, get_client
 from orders.forms import (
+    CdpForm,
     ConsumerForm,
     ContactForm,
     OrderForm,
     OrderItemForm,
     initial_from_record,
 )
-from orders.services import (
-    Audited,
-    EditConflict,
-    ServiceError,
-    resource_create,
-    resource_delete,
-    resource_update,
-)
-from orders.services.resources import KINDS, ORDER, ResourceKind
+from orders.services import Audited, EditConflict, ServiceError
+from orders.services.resources import R, Record
 from orders.views.common import HtmxHttpRequest
 from orders.views.order_page import order_page_context
 
-FORMS: dict[str, type[Any]] = {
-    "order": OrderForm,
-    "order_item": OrderItemForm,
-    "contact": ContactForm,
-    "consumer": ConsumerForm,
-}
+
+@dataclass(frozen=True)
+class Kind:
+    """How the pages name one kind of resource (`kind.name`, `kind.label` in templates)."""
+
+    name: str
+    label: str
 
 
-def not_found(kind: ResourceKind, ref: str) -> Http404:
+ORDER = Kind("order", "order")
+ORDER_ITEM = Kind("order_item", "order item")
+CONTACT = Kind("contact", "contact")
+CONSUMER = Kind("consumer", "consumer")
+
+Update = Callable[[dict[str, Any], datetime | None], Audited[Any]]
+
+
+def not_found(kind: Kind, ref: str) -> Http404:
     return Http404(f"The {kind.label} “{ref}” doesn’t exist in CDP. Perhaps it was deleted?")
 
 
-def load_record(kind: ResourceKind, ref: str) -> Any:
-    """Read one resource, turning a 404 into the 404 page; other CDP errors propagate."""
+def load_for_form(kind: Kind, ref: str, read: Callable[[], R]) -> tuple[R | None, str]:
+    """The record and "", or None and why CDP could not give it (a 404 is the 404 page)."""
     try:
-        return getattr(get_client(), f"{kind.client_prefix}_get")(ref)
+        return read(), ""
     except CdpNotFound as exc:
         raise not_found(kind, ref) from exc
-
-
-def load_for_form(kind: ResourceKind, ref: str) -> tuple[Any, str]:
-    """The record and "", or None and why CDP could not give it (a 404 stays the 404 page)."""
-    try:
-        return load_record(kind, ref), ""
     except CdpError as exc:
         return None, exc.message
 
 
-def refuse(request: HtmxHttpRequest, form: Any, message: str) -> None:
+def refuse(request: HtmxHttpRequest, form: forms.Form, message: str) -> None:
     """Say why nothing was sent, keeping whatever the user typed in a bound form."""
     if form.is_bound:
         form.is_valid()
         form.add_error(None, message)
     else:
         messages.error(request, message)
+
+
+def apply_error(form: forms.Form, exc: CdpError | ServiceError) -> None:
+    """Put a CDP or service refusal on the form: on the field CDP named, else on the form."""
+    if isinstance(exc, CdpValidationError) and exc.field in form.fields:
+        form.add_error(exc.field, f"CDP refused this value: {exc.cdp_message or exc.message}")
+    else:
+        form.add_error(None, exc.message)
 
 
 def confirm(request: HtmxHttpRequest, text: str, audited: Audited[Any]) -> None:
@@ -80,22 +94,6 @@ def confirm(request: HtmxHttpRequest, text: str, audited: Audited[Any]) -> None:
     else:
         message = format_html("{} Recorded in the audit trail as entry #{}.", text, entry.pk)
     messages.success(request, message)
-
-
-def attempt(form: Any, action: Callable[[], Audited[Any]]) -> Audited[Any] | EditConflict | None:
-    """Run a change; put any refusal on the form (keeping the input) and return None."""
-    try:
-        return action()
-    except EditConflict as conflict:
-        form.add_error(None, conflict.message)
-        return conflict
-    except CdpValidationError as exc:
-        field = exc.field if exc.field in form.fields else None
-        detail = exc.cdp_message or exc.message
-        form.add_error(field, f"CDP refused this value: {detail}" if field else exc.message)
-    except (CdpError, ServiceError) as exc:
-        form.add_error(None, exc.message)
-    return None
 
 
 @require_GET
@@ -111,61 +109,86 @@ def order_url(order_ref: str) -> str:
     return reverse("order-detail", kwargs={"order_ref": order_ref})
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@permission_required("orders.change_orders", raise_exception=True)
-def resource_create_view(request: HtmxHttpRequest, kind: str, order_ref: str = "") -> HttpResponse:
-    resource = KINDS[kind]
+def _create_page(
+    request: HtmxHttpRequest,
+    kind: Kind,
+    form_class: type[CdpForm],
+    create: Callable[[dict[str, Any]], Audited[Any]],
+    *,
+    order_ref: str = "",
+) -> HttpResponse:
     initial, load_error = {}, ""
-    if order_ref:
-        order, load_error = load_for_form(ORDER, order_ref)
+    if order_ref and request.method == "GET":
+        order, load_error = load_for_form(
+            ORDER, order_ref, lambda: get_client().order_get(order_ref)
+        )
         initial = {"currencyCode": order.currency_code} if order is not None else {}
-    form = FORMS[kind](request.POST or None, initial=initial)
+    form = form_class(request.POST or None, initial=initial)
     if load_error:
         refuse(request, form, load_error)
     elif request.method == "POST" and form.is_valid():
-        audited = attempt(
-            form,
-            lambda: resource_create(
-                resource, actor=request.user, body=form.cdp_body(), order_ref=order_ref
-            ),
-        )
-        if isinstance(audited, Audited):
-            confirm(request, f"The {resource.label} was created.", audited)
+        try:
+            audited = create(form.cdp_body())
+        except (CdpError, ServiceError) as exc:
+            apply_error(form, exc)
+        else:
+            confirm(request, f"The {kind.label} was created.", audited)
             return redirect(order_url(order_ref or audited.value.ref))
     return render(
         request,
         "orders/resource_form.html",
-        {"title": f"New {resource.label}", "form": form, "kind": resource, "order_ref": order_ref},
+        {"title": f"New {kind.label}", "form": form, "kind": kind, "order_ref": order_ref},
     )
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@permission_required("orders.change_orders", raise_exception=True)
-def resource_edit_view(
-    request: HtmxHttpRequest, kind: str, order_ref: str, ref: str = ""
+def _edit_page(
+    request: HtmxHttpRequest,
+    kind: Kind,
+    form_class: type[CdpForm],
+    *,
+    order_ref: str,
+    ref: str,
+    read: Callable[[], Record],
+    update: Update,
+    replace: Update,
 ) -> HttpResponse:
-    resource, ref = KINDS[kind], ref or order_ref
-    record, load_error = load_for_form(resource, ref)
-    form_class = FORMS[kind]
-    initial = initial_from_record(record, form_class) if record is not None else {}
-    form = form_class(request.POST or None, initial=initial, editing=True)
-    conflict = None
+    record, load_error, conflict = None, "", None
+    if request.method == "POST":
+        form = form_class(
+            request.POST, initial=form_class.shown_initial(request.POST), editing=True
+        )
+    else:
+        record, load_error = load_for_form(kind, ref, read)
+        initial = initial_from_record(record, form_class) if record is not None else {}
+        form = form_class(initial=initial, editing=True)
     if load_error:
         refuse(request, form, load_error)
     elif request.method == "POST" and form.is_valid():
-        outcome = save_edit(request, resource, form, ref=ref, order_ref=order_ref)
-        if isinstance(outcome, HttpResponse):
-            return outcome
-        conflict = outcome
+        replacing = "_replace" in request.POST
+        changes = form.cdp_body() if replacing else form.cdp_changes()
+        if not changes:
+            messages.info(request, "Nothing was changed.")
+            return redirect(order_url(order_ref))
+        seen = form.cleaned_data["modifiedAt"]
+        try:
+            audited = (replace if replacing else update)(changes, seen)
+        except CdpNotFound as exc:
+            raise not_found(kind, ref) from exc
+        except EditConflict as exc:
+            apply_error(form, exc)
+            record, conflict = exc.current, conflict_context(form, exc, changes)
+        except (CdpError, ServiceError) as exc:
+            apply_error(form, exc)
+        else:
+            confirm(request, f"The {kind.label} was changed.", audited)
+            return redirect(order_url(order_ref))
     return render(
         request,
         "orders/resource_form.html",
         {
-            "title": f"Edit {resource.label}",
+            "title": f"Edit {kind.label}",
             "form": form,
-            "kind": resource,
+            "kind": kind,
             "record": record,
             "order_ref": order_ref,
             "conflict": conflict,
@@ -175,39 +198,52 @@ def resource_edit_view(
     )
 
 
-def save_edit(
-    request: HtmxHttpRequest, resource: ResourceKind, form: Any, *, ref: str, order_ref: str
-) -> HttpResponse | dict[str, Any] | None:
-    """Send a valid edit; a redirect when done, a conflict's context, or None (form errors)."""
-    replace = "_replace" in request.POST
-    changes = form.cdp_body() if replace else form.cdp_changes()
-    if not changes:
-        messages.info(request, "Nothing was changed.")
-        return redirect(order_url(order_ref))
-    outcome = attempt(
-        form,
-        lambda: resource_update(
-            resource,
-            actor=request.user,
-            ref=ref,
-            changes=changes,
-            replace=replace,
-            expected_modified_at=form.cleaned_data["modifiedAt"],
-            order_ref=order_ref,
-        ),
+def _delete_page(
+    request: HtmxHttpRequest,
+    kind: Kind,
+    *,
+    order_ref: str,
+    ref: str,
+    read: Callable[[], Record],
+    delete: Callable[[], Audited[None]],
+    consequence: Callable[[Any], str],
+    done_url: str,
+) -> HttpResponse:
+    record, load_error = None, ""
+    if request.method == "GET":
+        record, load_error = load_for_form(kind, ref, read)
+    form = forms.Form({})  # an empty bound form: it only carries the confirmation's errors
+    form.is_valid()
+    if load_error:
+        refuse(request, form, load_error)
+    elif request.method == "POST":
+        try:
+            audited = delete()
+        except CdpNotFound as exc:
+            raise not_found(kind, ref) from exc
+        except (CdpError, ServiceError) as exc:
+            apply_error(form, exc)
+        else:
+            confirm(request, f"The {kind.label} was deleted.", audited)
+            return redirect(done_url)
+    return render(
+        request,
+        "orders/resource_delete.html",
+        {
+            "title": f"Delete {kind.label}",
+            "kind": kind,
+            "record": record,
+            "order_ref": order_ref,
+            "consequence": consequence(record),
+            "errors": form.non_field_errors(),
+        },
     )
-    if isinstance(outcome, Audited):
-        confirm(request, f"The {resource.label} was changed.", outcome)
-        return redirect(order_url(order_ref))
-    if isinstance(outcome, EditConflict):
-        return conflict_context(form, outcome, changes)
-    return None
 
 
 SERVER_FIELDS = {"ref", "href", "createdAt", "modifiedAt", "guest", "order", "orderItems"}
 
 
-def fields_outside_form(record: Any, form: Any) -> list[str]:
+def fields_outside_form(record: Record | None, form: CdpForm) -> list[str]:
     """Fields CDP holds for this record that the form does not show: a full replace clears them."""
     if record is None:
         return []
@@ -215,7 +251,9 @@ def fields_outside_form(record: Any, form: Any) -> list[str]:
     return sorted(held - set(form.fields) - SERVER_FIELDS)
 
 
-def conflict_context(form: Any, conflict: EditConflict, changes: dict[str, Any]) -> dict[str, Any]:
+def conflict_context(
+    form: CdpForm, conflict: EditConflict, changes: dict[str, Any]
+) -> dict[str, Any]:
     """Yours / current side by side, and a form state that lets "apply mine" go through."""
     current = initial_from_record(conflict.current, type(form))
     form.data = form.data.copy()
@@ -237,6 +275,8 @@ def conflict_context(form: Any, conflict: EditConflict, changes: dict[str, Any])
 
 def order_delete_consequence(order: Any) -> str:
     """What else goes when an order is deleted, counted from the order CDP returned."""
+    if order is None:
+        return "its items, contacts, consumers and data extensions are deleted with it"
     parts = [
         f"{len(refs)} {noun}{'s' if len(refs) != 1 else ''}"
         for refs, noun in (
@@ -250,49 +290,213 @@ def order_delete_consequence(order: Any) -> str:
     return f"its {listed} and any data extensions are deleted with it"
 
 
-DELETE_CONSEQUENCES = {
-    "order": "its items, contacts, consumers and data extensions are deleted with it",
-    "order_item": "its data extension goes with it, and consumers no longer list it",
-    "contact": "the guest is unlinked from this order; the guest profile itself stays",
-    "consumer": "the consumer’s links to order items go with it",
-}
+# --- the screens -----------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-@permission_required("orders.change_orders", raise_exception=True)
-def resource_delete_view(
-    request: HtmxHttpRequest, kind: str, order_ref: str, ref: str = ""
-) -> HttpResponse:
-    resource, ref = KINDS[kind], ref or order_ref
-    record, load_error = load_for_form(resource, ref)
-    form = forms.Form({})  # an empty bound form: it only carries the confirmation's errors
-    form.is_valid()
-    if load_error:
-        refuse(request, form, load_error)
-    elif request.method == "POST":
-        audited = attempt(
-            form,
-            lambda: resource_delete(resource, actor=request.user, ref=ref, order_ref=order_ref),
-        )
-        if isinstance(audited, Audited):
-            confirm(request, f"The {resource.label} was deleted.", audited)
-            if resource is ORDER:
-                return redirect("order-search")
-            return redirect(order_url(order_ref))
-    return render(
+def change_orders_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET or POST, signed in, allowed to change orders: every screen below."""
+    allowed = permission_required("orders.change_orders", raise_exception=True)(view)
+    return require_http_methods(["GET", "POST"])(login_required(allowed))
+
+
+@change_orders_view
+def order_create(request: HtmxHttpRequest) -> HttpResponse:
+    return _create_page(
         request,
-        "orders/resource_delete.html",
-        {
-            "title": f"Delete {resource.label}",
-            "kind": resource,
-            "record": record,
-            "order_ref": order_ref,
-            "consequence": (
-                order_delete_consequence(record)
-                if resource is ORDER and record is not None
-                else DELETE_CONSEQUENCES[kind]
-            ),
-            "errors": form.non_field_errors(),
-        },
+        ORDER,
+        OrderForm,
+        lambda body: services.order_create(actor=request.user, body=body),
+    )
+
+
+@change_orders_view
+def order_edit(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
+    actor = request.user
+    return _edit_page(
+        request,
+        ORDER,
+        OrderForm,
+        order_ref=order_ref,
+        ref=order_ref,
+        read=lambda: get_client().order_get(order_ref),
+        update=lambda changes, seen: services.order_update(
+            actor=actor, order_ref=order_ref, changes=changes, expected_modified_at=seen
+        ),
+        replace=lambda body, seen: services.order_replace(
+            actor=actor, order_ref=order_ref, body=body, expected_modified_at=seen
+        ),
+    )
+
+
+@change_orders_view
+def order_delete(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
+    return _delete_page(
+        request,
+        ORDER,
+        order_ref=order_ref,
+        ref=order_ref,
+        read=lambda: get_client().order_get(order_ref),
+        delete=lambda: services.order_delete(actor=request.user, order_ref=order_ref),
+        consequence=order_delete_consequence,
+        done_url=reverse("order-search"),
+    )
+
+
+@change_orders_view
+def order_item_create(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
+    return _create_page(
+        request,
+        ORDER_ITEM,
+        OrderItemForm,
+        lambda body: services.order_item_create(actor=request.user, order_ref=order_ref, body=body),
+        order_ref=order_ref,
+    )
+
+
+@change_orders_view
+def order_item_edit(request: HtmxHttpRequest, order_ref: str, ref: str) -> HttpResponse:
+    actor = request.user
+    return _edit_page(
+        request,
+        ORDER_ITEM,
+        OrderItemForm,
+        order_ref=order_ref,
+        ref=ref,
+        read=lambda: get_client().order_item_get(ref),
+        update=lambda changes, seen: services.order_item_update(
+            actor=actor,
+            order_ref=order_ref,
+            item_ref=ref,
+            changes=changes,
+            expected_modified_at=seen,
+        ),
+        replace=lambda body, seen: services.order_item_replace(
+            actor=actor, order_ref=order_ref, item_ref=ref, body=body, expected_modified_at=seen
+        ),
+    )
+
+
+@change_orders_view
+def order_item_delete(request: HtmxHttpRequest, order_ref: str, ref: str) -> HttpResponse:
+    return _delete_page(
+        request,
+        ORDER_ITEM,
+        order_ref=order_ref,
+        ref=ref,
+        read=lambda: get_client().order_item_get(ref),
+        delete=lambda: services.order_item_delete(
+            actor=request.user, order_ref=order_ref, item_ref=ref
+        ),
+        consequence=lambda _: "its data extension goes with it, and consumers no longer list it",
+        done_url=order_url(order_ref),
+    )
+
+
+@change_orders_view
+def contact_create(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
+    return _create_page(
+        request,
+        CONTACT,
+        ContactForm,
+        lambda body: services.contact_create(actor=request.user, order_ref=order_ref, body=body),
+        order_ref=order_ref,
+    )
+
+
+@change_orders_view
+def contact_edit(request: HtmxHttpRequest, order_ref: str, ref: str) -> HttpResponse:
+    actor = request.user
+    return _edit_page(
+        request,
+        CONTACT,
+        ContactForm,
+        order_ref=order_ref,
+        ref=ref,
+        read=lambda: get_client().order_contact_get(ref),
+        update=lambda changes, seen: services.contact_update(
+            actor=actor,
+            order_ref=order_ref,
+            contact_ref=ref,
+            changes=changes,
+            expected_modified_at=seen,
+        ),
+        replace=lambda body, seen: services.contact_replace(
+            actor=actor,
+            order_ref=order_ref,
+            contact_ref=ref,
+            body=body,
+            expected_modified_at=seen,
+        ),
+    )
+
+
+@change_orders_view
+def contact_delete(request: HtmxHttpRequest, order_ref: str, ref: str) -> HttpResponse:
+    return _delete_page(
+        request,
+        CONTACT,
+        order_ref=order_ref,
+        ref=ref,
+        read=lambda: get_client().order_contact_get(ref),
+        delete=lambda: services.contact_delete(
+            actor=request.user, order_ref=order_ref, contact_ref=ref
+        ),
+        consequence=lambda _: (
+            "the guest is unlinked from this order; the guest profile itself stays"
+        ),
+        done_url=order_url(order_ref),
+    )
+
+
+@change_orders_view
+def consumer_create(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
+    return _create_page(
+        request,
+        CONSUMER,
+        ConsumerForm,
+        lambda body: services.consumer_create(actor=request.user, order_ref=order_ref, body=body),
+        order_ref=order_ref,
+    )
+
+
+@change_orders_view
+def consumer_edit(request: HtmxHttpRequest, order_ref: str, ref: str) -> HttpResponse:
+    actor = request.user
+    return _edit_page(
+        request,
+        CONSUMER,
+        ConsumerForm,
+        order_ref=order_ref,
+        ref=ref,
+        read=lambda: get_client().order_consumer_get(ref),
+        update=lambda changes, seen: services.consumer_update(
+            actor=actor,
+            order_ref=order_ref,
+            consumer_ref=ref,
+            changes=changes,
+            expected_modified_at=seen,
+        ),
+        replace=lambda body, seen: services.consumer_replace(
+            actor=actor,
+            order_ref=order_ref,
+            consumer_ref=ref,
+            body=body,
+            expected_modified_at=seen,
+        ),
+    )
+
+
+@change_orders_view
+def consumer_delete(request: HtmxHttpRequest, order_ref: str, ref: str) -> HttpResponse:
+    return _delete_page(
+        request,
+        CONSUMER,
+        order_ref=order_ref,
+        ref=ref,
+        read=lambda: get_client().order_consumer_get(ref),
+        delete=lambda: services.consumer_delete(
+            actor=request.user, order_ref=order_ref, consumer_ref=ref
+        ),
+        consequence=lambda _: "the consumer’s links to order items go with it",
+        done_url=order_url(order_ref),
     )

@@ -200,7 +200,27 @@ def test_legacy_v2_replace_posts_to_the_v2_path(srv: SandboxServer, live: CdpCli
     assert isinstance(updated, Order)
 
 
-def test_legacy_v2_patch_merges_onto_a_fresh_get(srv: SandboxServer, live: CdpClient) -> None:
+def test_legacy_v2_patch_merges_onto_the_current_copy_it_is_given(
+    srv: SandboxServer, live: CdpClient
+) -> None:
+    order = live.order_create(order_body(channel="WEB", paymentType="Card"))
+    legacy = make_client(
+        srv.base_url,
+        client_key=django_settings.SANDBOX_CLIENT_KEY,
+        api_token=django_settings.SANDBOX_API_TOKEN,
+        order_update_api="v2",
+    )
+    srv.clear_log()
+    updated = legacy.order_patch(order.ref, {"status": "CANCELLED"}, current=order)
+    assert (updated.status, updated.channel, updated.payment_type) == ("CANCELLED", "WEB", "Card")
+    assert sent(srv) == [("POST", f"/v2/orders/{order.ref}")]
+    body = json.loads(srv.request_log[0].body)
+    assert body["pointOfSale"] == "spinair.com/france" and body["status"] == "CANCELLED"
+
+
+def test_legacy_v2_patch_without_a_current_copy_merges_onto_a_fresh_get(
+    srv: SandboxServer, live: CdpClient
+) -> None:
     order = live.order_create(order_body(channel="WEB", paymentType="Card"))
     live.order_patch(order.ref, {"channel": "OTA"}, current=order)  # someone else's change
     legacy = make_client(
@@ -210,8 +230,6 @@ def test_legacy_v2_patch_merges_onto_a_fresh_get(srv: SandboxServer, live: CdpCl
         order_update_api="v2",
     )
     srv.clear_log()
-    updated = legacy.order_patch(order.ref, {"status": "CANCELLED"}, current=order)
+    updated = legacy.order_patch(order.ref, {"status": "CANCELLED"})
     assert (updated.status, updated.channel, updated.payment_type) == ("CANCELLED", "OTA", "Card")
     assert sent(srv) == [("GET", f"/v2.1/orders/{order.ref}"), ("POST", f"/v2/orders/{order.ref}")]
-    body = json.loads(srv.request_log[1].body)
-    assert body["pointOfSale"] == "spinair.com/france" and body["status"] == "CANCELLED"

@@ -11,13 +11,13 @@ from playwright.sync_api import Page, expect
 
 from orders.models import AuditEntry
 from orders.sandbox.server import SandboxServer
-from orders.services import ORDER, resource_update
+from orders.services import order_update
 from tests.factories import seed_order
 
 
 def change_price(user: User, order_ref: str, price: int) -> AuditEntry:
-    return resource_update(
-        ORDER, actor=user, ref=order_ref, changes={"price": price}, expected_modified_at=None
+    return order_update(
+        actor=user, order_ref=order_ref, changes={"price": price}, expected_modified_at=None
     ).entry
 
 

@@ -24,7 +24,7 @@ from orders.services.bulk import (
     bulk_job_run,
 )
 from orders.services.bulk_preview import bulk_preview
-from orders.services.extensions import ORDER_EXTENSION, extension_set_pairs
+from orders.services.extensions import order_extension_set
 from tests.factories import seed_order
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -206,10 +206,8 @@ def test_resume_after_a_killed_worker_finishes_the_rest_exactly_once(
     # The first worker tags three orders, then dies while the fourth is half done: CDP has
     # the change and the audit trail has it, but the row was never saved.
     bulk_job_run(job_id=str(job.id), stop_after=3)
-    extension_set_pairs(
-        ORDER_EXTENSION,
+    order_extension_set(
         actor=marketing_user,
-        parent_ref=refs[3],
         order_ref=refs[3],
         pairs=TAG,
         job_id=str(job.id),

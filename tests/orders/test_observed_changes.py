@@ -6,7 +6,7 @@ import pytest
 
 from orders.cdp import CdpNotFound, get_client
 from orders.models import AuditEntry
-from orders.services import ORDER, ORDER_EXTENSION, extension_set_pairs, resource_update
+from orders.services import order_extension_set, order_update
 from orders.services.observed import observe_order
 from tests.factories import seed_order
 
@@ -28,8 +28,8 @@ def observed_rows() -> list[AuditEntry]:
 
 def test_an_outside_change_after_a_recorded_one_is_recorded_once(sandbox, cs_user) -> None:
     order = seed_order(sandbox, price=120, status="PURCHASED")
-    resource_update(
-        ORDER, actor=cs_user, ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    order_update(
+        actor=cs_user, order_ref=order["ref"], changes={"price": 99}, expected_modified_at=None
     )
     sandbox.state.touch_order(order["ref"], status="CANCELLED")
 
@@ -47,13 +47,11 @@ def test_an_outside_change_after_a_recorded_one_is_recorded_once(sandbox, cs_use
 
 def test_reading_an_order_cdpadmin_just_changed_records_nothing(sandbox, cs_user) -> None:
     order = seed_order(sandbox)
-    resource_update(
-        ORDER, actor=cs_user, ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    order_update(
+        actor=cs_user, order_ref=order["ref"], changes={"price": 99}, expected_modified_at=None
     )
-    extension_set_pairs(
-        ORDER_EXTENSION,
+    order_extension_set(
         actor=cs_user,
-        parent_ref=order["ref"],
         order_ref=order["ref"],
         pairs={"loyaltyTier": "gold"},
     )
@@ -73,10 +71,8 @@ def test_an_outside_change_of_a_key_cdpadmin_set_is_recorded_with_its_type(
     sandbox, marketing_user
 ) -> None:
     order = seed_order(sandbox)
-    extension_set_pairs(
-        ORDER_EXTENSION,
+    order_extension_set(
         actor=marketing_user,
-        parent_ref=order["ref"],
         order_ref=order["ref"],
         pairs={"vip": 0},
     )

@@ -22,7 +22,7 @@ from orders.cdp.parsing import parse_datetime
 from orders.models import AuditEntry
 from orders.sandbox.server import SandboxServer
 from orders.services import EditConflict, ServiceError
-from orders.services.extensions import ORDER_EXTENSION, KeyConflict, extension_set_pairs
+from orders.services.extensions import KeyConflict, order_extension_set
 from orders.services.resources import order_update
 from tests.factories import seed_order
 
@@ -94,10 +94,8 @@ def test_two_people_setting_the_same_extension_key_at_once_write_it_only_once(
     sandbox.inject(status=None, delay_s=READ_DELAY_S, times=2, method="GET")
 
     def set_tier(actor: User, tier: int) -> Callable[[], Any]:
-        return lambda: extension_set_pairs(
-            ORDER_EXTENSION,
+        return lambda: order_extension_set(
             actor=actor,
-            parent_ref=order["ref"],
             order_ref=order["ref"],
             pairs={"loyaltyTier": tier},
             expected={"loyaltyTier": 2},

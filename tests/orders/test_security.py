@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from orders.cdp.client import reset_client
 from orders.models import AuditEntry, BulkJob
 from orders.sandbox.server import SandboxServer
-from orders.services.extensions import ORDER_EXTENSION, extension_set_pairs
+from orders.services.extensions import order_extension_set
 from orders.services.notes import note_add
 from tests.conftest import make_staff
 from tests.factories import seed_full_order
@@ -166,10 +166,8 @@ def world(db: None, sandbox: SandboxServer, settings: Any) -> World:
     seeded = seed_full_order(sandbox)
     order_ref = seeded["order"]["ref"]
     note = note_add(author=users["cs"], order_ref=order_ref, text="Called.")
-    audited = extension_set_pairs(
-        ORDER_EXTENSION,
+    audited = order_extension_set(
         actor=users["superuser"],
-        parent_ref=order_ref,
         order_ref=order_ref,
         pairs={"loyaltyTier": 3},
     )
@@ -429,20 +427,16 @@ def test_audit_export_neutralises_spreadsheet_formulas(
     order_ref = world.params["order_ref"]
     formula = f'{start}HYPERLINK("http://evil.example","x")'
     marketing_user = User.objects.get(username="user-marketing")
-    extension_set_pairs(
-        ORDER_EXTENSION,
+    order_extension_set(
         actor=marketing_user,
-        parent_ref=order_ref,
         order_ref=order_ref,
         pairs={"campaign": formula},
     )
     # A username is free text too; make one cell start with the formula character.
     marketing_user.username = formula[:150]
     marketing_user.save()
-    extension_set_pairs(
-        ORDER_EXTENSION,
+    order_extension_set(
         actor=marketing_user,
-        parent_ref=order_ref,
         order_ref=order_ref,
         pairs={"campaign": "plain"},
     )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orders.models import AuditEntry, BulkJob
-from orders.services import ORDER, ORDER_EXTENSION, extension_set_pairs, resource_update
-from orders.services.extensions import extension_delete_keys
+from orders.services import order_extension_delete_keys, order_extension_set, order_update
 from orders.services.revert import (
     NotRevertable,
     RevertRefused,
@@ -20,8 +19,8 @@ pytestmark = pytest.mark.integration
 
 
 def change_price(actor, order_ref: str, price) -> AuditEntry:
-    return resource_update(
-        ORDER, actor=actor, ref=order_ref, changes={"price": price}, expected_modified_at=None
+    return order_update(
+        actor=actor, order_ref=order_ref, changes={"price": price}, expected_modified_at=None
     ).entry
 
 
@@ -58,10 +57,8 @@ def test_revert_is_refused_when_someone_changed_the_value_since(sandbox, superus
 def test_the_plan_compares_exact_json_so_zero_and_false_differ(sandbox, superuser) -> None:
     order = seed_order(sandbox)
     sandbox.state.put_order_extension(order["ref"], {"vip": 0})
-    entry = extension_set_pairs(
-        ORDER_EXTENSION,
+    entry = order_extension_set(
         actor=superuser,
-        parent_ref=order["ref"],
         order_ref=order["ref"],
         pairs={"vip": 1},
     ).entry
@@ -78,10 +75,8 @@ def test_reverting_an_extension_set_restores_old_values_and_removes_added_keys(
 ) -> None:
     order = seed_order(sandbox)
     sandbox.state.put_order_extension(order["ref"], {"loyaltyTier": "silver", "keep": 1})
-    entry = extension_set_pairs(
-        ORDER_EXTENSION,
+    entry = order_extension_set(
         actor=superuser,
-        parent_ref=order["ref"],
         order_ref=order["ref"],
         pairs={"loyaltyTier": "gold", "newKey": False},
     ).entry
@@ -101,10 +96,8 @@ def test_reverting_an_extension_set_restores_old_values_and_removes_added_keys(
 def test_reverting_a_key_removal_sets_the_key_again(sandbox, superuser) -> None:
     order = seed_order(sandbox)
     sandbox.state.put_order_extension(order["ref"], {"loyaltyTier": "silver", "keep": 1})
-    entry = extension_delete_keys(
-        ORDER_EXTENSION,
+    entry = order_extension_delete_keys(
         actor=superuser,
-        parent_ref=order["ref"],
         order_ref=order["ref"],
         keys=["loyaltyTier"],
     ).entry
@@ -131,10 +124,8 @@ def test_reverting_a_bulk_job_reverts_each_order_and_reports_refusals(sandbox, s
     first, second = seed_order(sandbox), seed_order(sandbox, referenceId="B94TXY-2")
     job = BulkJob.objects.create(created_by=superuser, set_pairs={"promo": "spring"})
     for order in (first, second):
-        extension_set_pairs(
-            ORDER_EXTENSION,
+        order_extension_set(
             actor=superuser,
-            parent_ref=order["ref"],
             order_ref=order["ref"],
             pairs={"promo": "spring"},
             job_id=str(job.id),

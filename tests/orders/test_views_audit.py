@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from orders.models import AuditEntry, ChainVerification
-from orders.services import ORDER, resource_update
+from orders.services import order_update
 from tests.factories import seed_order
 from tests.orders.audit_helpers import ORDER_A, ORDER_B, record_change
 
@@ -181,8 +181,8 @@ def test_a_superuser_reverts_a_price_change_from_the_confirmation_page(
     sandbox, super_client, superuser
 ) -> None:
     order = seed_order(sandbox, price=120)
-    entry = resource_update(
-        ORDER, actor=superuser, ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    entry = order_update(
+        actor=superuser, order_ref=order["ref"], changes={"price": 99}, expected_modified_at=None
     ).entry
 
     confirm = super_client.get(f"/audit/{entry.pk}/revert/")
@@ -196,8 +196,8 @@ def test_a_superuser_reverts_a_price_change_from_the_confirmation_page(
 
 def test_a_refused_revert_shows_before_after_and_now(sandbox, super_client, superuser) -> None:
     order = seed_order(sandbox, price=120)
-    entry = resource_update(
-        ORDER, actor=superuser, ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    entry = order_update(
+        actor=superuser, order_ref=order["ref"], changes={"price": 99}, expected_modified_at=None
     ).entry
     sandbox.state.touch_order(order["ref"], price=80)
 

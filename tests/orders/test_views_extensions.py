@@ -13,7 +13,7 @@ from django.test import Client
 from orders.cdp.client import reset_client
 from orders.models import AuditEntry
 from orders.sandbox.server import SandboxServer
-from orders.services.extensions import ORDER_EXTENSION, extension_set_pairs
+from orders.services.extensions import order_extension_set
 from tests.factories import seed_order
 from tests.support.sandbox import write_parts as writes
 
@@ -327,10 +327,8 @@ def test_saving_a_key_with_an_unusual_type_warns_but_saves(
 ) -> None:
     for n in range(3):
         other = order_with_ext(sandbox, {}, referenceId=f"TIER-{n}")
-        extension_set_pairs(
-            ORDER_EXTENSION,
+        order_extension_set(
             actor=marketing_user,
-            parent_ref=other,
             order_ref=other,
             pairs={"loyaltyTier": n},
         )

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from orders.audit import CHAIN_LOCK_KEY, GENESIS_HASH, HASHED_FIELDS, compute_hash
+from orders.cdp.paths import path as cdp_path
 from orders.models import AuditEntry
 
 COLUMNS = ("id", "hash", *HASHED_FIELDS)
@@ -92,7 +93,7 @@ class Generator:
                 "resource_type": "order",
                 "resource_ref": order_ref,
                 "method": "PATCH",
-                "cdp_path": f"/v2.1/orders/{order_ref}",
+                "cdp_path": cdp_path("orders", order_ref),
                 "request_payload": payload,
                 "before": before,
             }
@@ -101,14 +102,14 @@ class Generator:
             key = rng.choice(KEYS)
             deleting = rng.random() < 0.2
             old = {key: self._value()} if rng.random() < 0.6 else {}
-            path = f"/v2.1/orders/{order_ref}/extensions/ext"
+            path = cdp_path("orders", order_ref, "extensions", "ext")
             if deleting:
                 intent = {
                     **common,
                     "action": "orders.order_extension.delete_keys",
                     "method": "DELETE",
                     "cdp_path": f"{path}/fields?name={key}",
-                    "request_payload": {"name": [key]},
+                    "request_payload": None,
                     "before": old,
                 }
                 after = {}
@@ -132,7 +133,7 @@ class Generator:
                 "resource_type": "order_item",
                 "resource_ref": item_ref,
                 "method": "PATCH",
-                "cdp_path": f"/v2.1/orderItems/{item_ref}",
+                "cdp_path": cdp_path("orderItems", item_ref),
                 "request_payload": {"quantity": rng.randint(1, 4)},
                 "before": {"ref": item_ref, "quantity": 1, "name": "DUB-LHR Flight"},
             }
