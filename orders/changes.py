@@ -185,6 +185,8 @@ def change_phrase(entry: Any, outcome: Any = None) -> str:
     name = resource_name(resource_type, before, payload, after)
     if operation == "create":
         return f"added {name}" if resource_type != "order" else f"created {name}"
+    if operation == "merge":
+        return "created an order that CDP merged into this existing one"
     if operation == "delete":
         return f"deleted {name}"
     if operation in ("patch", "replace"):

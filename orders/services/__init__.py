@@ -4,6 +4,7 @@ Only these functions change CDP data, and every one of them does it through
 `orders.services.audited.audited_call`.
 """
 
+from orders.cdp import Order
 from orders.services.audited import Audited, AuditUnavailable, ServiceError
 from orders.services.extensions import (
     KeyConflict,
@@ -30,6 +31,7 @@ from orders.services.resources import (
     order_item_delete,
     order_item_replace,
     order_item_update,
+    order_matches,
     order_replace,
     order_update,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "Audited",
     "EditConflict",
     "KeyConflict",
+    "Order",
     "ServiceError",
     "consumer_create",
     "consumer_delete",
@@ -60,6 +63,7 @@ __all__ = [
     "order_item_extension_set",
     "order_item_replace",
     "order_item_update",
+    "order_matches",
     "order_replace",
     "order_update",
 ]

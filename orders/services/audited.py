@@ -69,10 +69,12 @@ OUTCOME_RETRY_DELAYS = (0.1, 0.5, 2.0)
 
 @dataclass(frozen=True)
 class Audited(Generic[T]):
-    """What CDP answered to an audited change, and the intent row that records it."""
+    """What CDP answered to an audited change, the intent row that records it, and the
+    action its outcome row records (a create CDP merged is `orders.order.merge`)."""
 
     value: T
     entry: AuditEntry
+    action: str = ""
 
 
 def to_cdp_json(value: Any) -> Any:
@@ -133,6 +135,7 @@ def audited_call(
     after: Callable[[T], Any] = snapshot,
     resource_ref_of: Callable[[T], str] | None = None,
     order_ref_of: Callable[[T], str] | None = None,
+    action_of: Callable[[T], str] | None = None,
 ) -> Audited[T]:
     """Record the intent, make the CDP call, record the outcome; return CDP's answer.
 
@@ -141,6 +144,8 @@ def audited_call(
     as a failed outcome. A call refused locally, before anything was sent, leaves no rows.
     When CDP answered but the outcome row cannot be written even after retries, raises
     `OutcomeUnrecorded`: the caller must not report the change as done.
+    The outcome row may name what CDP's answer showed the change to be (`action_of`: a
+    create that CDP merged into an existing order is a merge).
     """
     common = {
         **_actor_fields(actor),
@@ -229,6 +234,8 @@ def audited_call(
             raise
     if not intents:
         raise NothingSent(f"{change.action} finished without sending a write.")
+    if action_of is not None:
+        common["action"] = action_of(result)
     record_outcome(
         watch.last,
         resource_ref=resource_ref_of(result) if resource_ref_of else change.resource_ref,
@@ -236,7 +243,7 @@ def audited_call(
         outcome=AuditEntry.Outcome.SUCCESS,
         after=after(result),
     )
-    return Audited(result, intents[0])
+    return Audited(result, intents[0], str(common["action"]))
 
 
 # The first key of cdpadmin's two-key advisory locks (a key space apart from one-key locks).

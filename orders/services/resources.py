@@ -10,7 +10,7 @@ was rendered from (`EditConflict`, nothing written, when CDP's copy is newer), i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.utils import timezone
@@ -132,14 +132,59 @@ def _create(
 # --- orders ---------------------------------------------------------------------------------
 
 
-def order_create(*, actor: Actor, body: Mapping[str, Any]) -> Audited[Order]:
-    """Create an order (POST); the audit learns its ref from CDP's answer."""
+# CDP's matching rule (reference §7): the same referenceId and orderedAt within two days of
+# each other make two orders the same order, and a create may be merged into the existing one.
+MATCH_WINDOW = timedelta(days=2)
+# A create whose answer's createdAt is older than the request by more than this was a merge.
+_CLOCK_SLACK = timedelta(seconds=2)
+
+
+def order_matches(*, reference_id: str, ordered_at: datetime) -> list[Order]:
+    """Orders CDP would treat as the same order as one with these values (§7)."""
+    found = get_client().orders_search(reference_id=reference_id, limit=100)
+    return [
+        order
+        for order in found.items
+        if order.reference_id == reference_id and abs(order.ordered_at - ordered_at) <= MATCH_WINDOW
+    ]
+
+
+def was_merged(order: Order, *, sent_at: datetime, match: Order | None) -> bool:
+    """Whether CDP answered a create with an order that existed before the request."""
+    if match is not None and order.ref == match.ref:
+        return True
+    return order.created_at is not None and order.created_at < sent_at - _CLOCK_SLACK
+
+
+def order_create(
+    *, actor: Actor, body: Mapping[str, Any], match: Order | None = None
+) -> Audited[Order]:
+    """Create an order (POST); the audit learns its ref from CDP's answer.
+
+    `match` is the existing order the look-up found (`order_matches`), which CDP will merge
+    this create into: the audit rows then name that order and carry its copy as `before`.
+    If CDP merges into an order either way, the outcome row records a merge into it.
+    """
     payload = to_cdp_json(body)
-    return _create(
+    sent_at = timezone.now()
+
+    def action_of(order: Order) -> str:
+        merged = was_merged(order, sent_at=sent_at, match=match)
+        return "orders.order.merge" if merged else "orders.order.create"
+
+    return audited_call(
+        Change(
+            action="orders.order.merge" if match is not None else "orders.order.create",
+            resource_type="order",
+            resource_ref=match.ref if match is not None else "",
+            order_ref=match.ref if match is not None else "",
+            before=match,
+        ),
+        lambda: get_client().order_create(payload),
         actor=actor,
-        resource_type="order",
-        order_ref="",
-        send=lambda: get_client().order_create(payload),
+        resource_ref_of=lambda order: order.ref,
+        order_ref_of=lambda order: order.ref,
+        action_of=action_of,
     )
 
 

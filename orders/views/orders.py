@@ -301,12 +301,43 @@ def change_orders_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 
 @change_orders_view
 def order_create(request: HtmxHttpRequest) -> HttpResponse:
-    return _create_page(
+    """Create an order, first looking for one CDP would merge it into (reference §7).
+
+    A match is shown with a link and two ways on: update that order instead, or create
+    anyway, which CDP merges into it (recorded as a merge, with that order as `before`).
+    """
+    form = OrderForm(request.POST or None)
+    match = None
+    if request.method == "POST" and form.is_valid():
+        body = form.cdp_body()
+        try:
+            matches = services.order_matches(
+                reference_id=body["referenceId"], ordered_at=form.cleaned_data["orderedAt"]
+            )
+            match = matches[0] if matches else None
+            if match is None or request.POST.get("_create_anyway") == match.ref:
+                audited = services.order_create(actor=request.user, body=body, match=match)
+                return _created(request, audited)
+        except (CdpError, ServiceError) as exc:
+            apply_error(form, exc)
+    return render(
         request,
-        ORDER,
-        OrderForm,
-        lambda body: services.order_create(actor=request.user, body=body),
+        "orders/resource_form.html",
+        {"title": "New order", "form": form, "kind": ORDER, "order_ref": "", "match": match},
     )
+
+
+def _created(request: HtmxHttpRequest, audited: Audited[services.Order]) -> HttpResponse:
+    order = audited.value
+    if audited.action == "orders.order.merge":
+        text = (
+            f"CDP merged this into order {order.reference_id}, which already existed: "
+            "that order was updated and no new order was created."
+        )
+    else:
+        text = "The order was created."
+    confirm(request, text, audited)
+    return redirect(order_url(order.ref))
 
 
 @change_orders_view
