@@ -1,20 +1,21 @@
 """Finding many orders at once, for the paste-many lookup and bulk-tagging previews.
 
 Lookups run concurrently with a bound, so a paste of 200 referenceIds costs about
-200 / MAX_WORKERS round trips. When CDP answers 429 every worker pauses for the time CDP
-asks, then the lookup is tried again; a lookup is given up only after MAX_ATTEMPTS.
+200 / MAX_WORKERS round trips. They keep the client's pace (`orders.cdp.pacing`): when CDP
+answers 429 every caller pauses for the time CDP asks, then the lookup is tried again; a
+lookup is given up only after MAX_ATTEMPTS.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
-from orders.cdp import CdpError, CdpRateLimited, get_client
+from orders.cdp import CdpError, get_client
+from orders.cdp.pacing import Pacer
 from orders.cdp.records import Order
 from orders.search_terms import ORDER_REF, REFERENCE_ID, SEARCH_KINDS, Term, find_page, search_terms
 
@@ -42,40 +43,14 @@ class LookupResult:
         return {0: "not found", 1: "found"}.get(len(self.orders), "several")
 
 
-@dataclass
-class RateLimitGate:
-    """Shared by the workers: once CDP says 429, nobody calls again until it said to."""
-
-    resume_at: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def wait(self) -> None:
-        with self.lock:
-            delay = self.resume_at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-
-    def pause(self, seconds: float) -> None:
-        with self.lock:
-            self.resume_at = max(self.resume_at, time.monotonic() + seconds)
-
-
-def call_with_backoff(call: Callable[[], T], gate: RateLimitGate) -> T:
-    """Run `call`, pausing all workers and retrying when CDP answers 429."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        gate.wait()
-        try:
-            return call()
-        except CdpRateLimited as exc:
-            if attempt == MAX_ATTEMPTS:
-                raise
-            gate.pause(exc.retry_after or min(2.0**attempt * 0.25, 5.0))
-    raise AssertionError("unreachable")
+def call_paced(call: Callable[[], T], pacer: Pacer) -> T:
+    """Run `call` at the client's pace, retrying after a 429 up to MAX_ATTEMPTS times."""
+    return pacer.call(call, attempts=MAX_ATTEMPTS)
 
 
 def lookup_one(
     value: str,
-    gate: RateLimitGate,
+    pacer: Pacer,
     *,
     max_matches: int = SEARCH_PAGE,
     kinds: Sequence[str] = BULK_KINDS,
@@ -93,12 +68,8 @@ def lookup_one(
             found: list[Order] = []
             offset: int | None = 0
             while offset is not None and len(found) < max_matches:
-                page = call_with_backoff(
-                    lambda start=offset, term=term: find_page(
-                        client, term, offset=start, limit=SEARCH_PAGE
-                    ),
-                    gate,
-                )
+                fetch = functools.partial(find_page, client, term, offset=offset, limit=SEARCH_PAGE)
+                page = call_paced(fetch, pacer)
                 found += page.items
                 offset = page.next_offset if page.has_next else None
             if found:
@@ -108,19 +79,19 @@ def lookup_one(
         return LookupResult(value, error=exc.message)
 
 
-def parallel_map(func: Callable[[str, RateLimitGate], T], values: Sequence[str]) -> list[T]:
+def parallel_map(func: Callable[[str, Pacer], T], values: Sequence[str]) -> list[T]:
     """Apply `func` to every value with at most MAX_WORKERS at once, keeping input order."""
-    gate = RateLimitGate()
     if not values:
         return []
+    pacer = get_client().pacer
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(values))) as pool:
-        return list(pool.map(lambda value: func(value, gate), values))
+        return list(pool.map(lambda value: func(value, pacer), values))
 
 
 def lookup_orders(values: Iterable[str]) -> list[LookupResult]:
     """Look each value up the way the search box reads it (order ref, guest ref, referenceId,
     then the referenceId upper-cased)."""
     return parallel_map(
-        lambda value, gate: lookup_one(value, gate, kinds=SEARCH_KINDS, retry_upper=True),
+        lambda value, pacer: lookup_one(value, pacer, kinds=SEARCH_KINDS, retry_upper=True),
         list(values),
     )

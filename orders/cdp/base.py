@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from orders.cdp.errors import CdpUpstreamError, malformed_answer
 from orders.cdp.http import JsonBody, Transport
+from orders.cdp.pacing import Pacer
 from orders.cdp.records import Page
 
 T = TypeVar("T")
@@ -59,6 +60,8 @@ class ClientBase:
             raise ValueError("The CDP timeout must be a positive number of seconds.")
         self.order_update_api = order_update_api
         self.pool_size = max(1, pool_size)
+        # Every caller of this tenant, pages, lookups and bulk jobs alike, keeps this pace.
+        self.pacer = Pacer()
         self.transport = Transport(
             base_url=base_url,
             client_key=client_key,
@@ -66,6 +69,7 @@ class ClientBase:
             timeout=timeout,
             retries=retries,
             pool_size=self.pool_size,
+            pacer=self.pacer,
         )
         # Sections of concurrent order pages share it; the HTTP pool bounds the calls anyway.
         self._executor = ThreadPoolExecutor(

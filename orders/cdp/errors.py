@@ -246,6 +246,16 @@ def _resource_noun(path: str) -> str:
     return "record"
 
 
+def rate_limited(retry_after: float | None, **context: Unpack[CdpContext]) -> CdpRateLimited:
+    """CDP's 429 (or the pacer still waiting one out), in words that name the wait."""
+    wait = f"wait {max(1, round(retry_after))} seconds" if retry_after else "wait a minute"
+    return CdpRateLimited(
+        f"CDP is receiving too many requests. Nothing was changed; {wait} and try again.",
+        retry_after=retry_after,
+        **context,
+    )
+
+
 def error_from_response(
     response: requests.Response,
     *,
@@ -319,12 +329,7 @@ def error_from_response(
         )
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        wait = f"wait {max(1, round(retry_after))} seconds" if retry_after else "wait a minute"
-        return CdpRateLimited(
-            f"CDP is receiving too many requests. Nothing was changed; {wait} and try again.",
-            retry_after=retry_after,
-            **context,
-        )
+        return rate_limited(retry_after, **context)
     if 500 <= status < 600:
         if method.upper() in _WRITE_METHODS:
             text = (

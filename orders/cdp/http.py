@@ -26,11 +26,14 @@ from urllib3.util.retry import Retry
 
 from orders.cdp.calls import CdpCall, current_watch
 from orders.cdp.errors import (
+    CdpRateLimited,
     error_from_exception,
     error_from_response,
     malformed_answer,
+    rate_limited,
     request_id_of,
 )
+from orders.cdp.pacing import Pacer
 from orders.cdp.parsing import format_datetime, json_number
 
 logger = logging.getLogger("orders.cdp")
@@ -194,9 +197,11 @@ class Transport:
         timeout: float,
         retries: int,
         pool_size: int,
+        pacer: Pacer | None = None,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.timeout = timeout
+        self.pacer = pacer if pacer is not None else Pacer()
         self._secrets = (client_key, api_token)
         self.session = build_session(
             client_key=client_key,
@@ -236,6 +241,7 @@ class Transport:
                 data=None if body is None else encode_body(body),
             )
         )
+        self._pass_gate(method, path)
         watch = current_watch() if method != "GET" else None
         sent = CdpCall(
             method=method,
@@ -264,7 +270,10 @@ class Transport:
         request_id = request_id_of(response)
         self._log(method, path, response.status_code, started, request_id)
         if not 200 <= response.status_code < 300:
-            raise error_from_response(response, method=method, path=path, secrets=self._secrets)
+            error = error_from_response(response, method=method, path=path, secrets=self._secrets)
+            if isinstance(error, CdpRateLimited):
+                self.pacer.rate_limited(error.retry_after)
+            raise error
         if response.status_code == 204 or not response.content.strip():
             return None
         try:
@@ -277,6 +286,14 @@ class Transport:
                 detail="the body of a success answer is not JSON",
                 request_id=request_id,
             ) from None
+
+    def _pass_gate(self, method: str, path: str) -> None:
+        """Wait out a 429 another call met, or refuse at once when that is a long wait."""
+        wait = self.pacer.open_in()
+        if wait > MAX_RETRY_WAIT_S:
+            raise rate_limited(wait, method=method, path=path)
+        if wait > 0:
+            time.sleep(wait)
 
     def _log(
         self, method: str, path: str, status: int | str, started: float, request_id: str | None

@@ -12,16 +12,17 @@ never fails an order.
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from orders.cdp import CdpError, CdpNotFound, CdpRateLimited
+from orders.cdp import CdpError, CdpNotFound, get_client
+from orders.cdp.pacing import Pacer
 from orders.charts import job_bar
 from orders.models import AuditEntry, BulkJob, BulkJobOrder
 from orders.services.audited import Actor, OutcomeUnrecorded, ServiceError
@@ -33,57 +34,9 @@ from orders.services.extensions import (
     order_extension_set,
 )
 
-T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 JOB_CONCURRENCY = 8  # measured: 8 reaches the rate limit at 100 ms latency; 4 used 73% of it
-
-
-class Throttle:
-    """Pacing shared by every thread of one job.
-
-    A 429 pauses all threads until CDP's `Retry-After` has passed, and widens the spacing
-    between order starts; each success narrows it again. So the job settles just under the
-    rate limit instead of bursting into it after every pause. (The preview's short burst of
-    reads makes do with `orders.lookups.RateLimitGate`, which only pauses and gives up.)
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._resume_at = 0.0
-        self._next_slot = 0.0
-        self.spacing = 0.0
-        self.rate_limited_count = 0
-
-    def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._resume_at, self._next_slot)
-            self._next_slot = slot + self.spacing
-        if slot > now:
-            time.sleep(slot - now)
-
-    def rate_limited(self, retry_after: float | None) -> None:
-        with self._lock:
-            self.rate_limited_count += 1
-            self._resume_at = max(self._resume_at, time.monotonic() + (retry_after or 1.0))
-            self.spacing = min(max(self.spacing * 1.5, 0.02), 2.0)
-
-    def succeeded(self) -> None:
-        with self._lock:
-            self.spacing = self.spacing * 0.95 if self.spacing > 0.002 else 0.0
-
-
-def with_backoff(call: Callable[[], T], throttle: Throttle) -> T:
-    """`call()`, waiting and retrying on 429 for as long as it takes."""
-    while True:
-        throttle.wait()
-        try:
-            result = call()
-        except CdpRateLimited as exc:
-            throttle.rate_limited(exc.retry_after)
-            continue
-        throttle.succeeded()
-        return result
 
 
 # --- jobs ----------------------------------------------------------------------------------
@@ -168,14 +121,20 @@ def _bring_to_target(job: BulkJob, row: BulkJobOrder) -> tuple[OrderPlan, AuditE
     return plan, entry
 
 
-def bulk_order_process(*, job: BulkJob, row: BulkJobOrder, throttle: Throttle) -> str:
+def bulk_order_process(*, job: BulkJob, row: BulkJobOrder, pacer: Pacer) -> str:
     """Bring one order to the job's target state and store the row's outcome; its new state.
 
-    Re-reads CDP first: an order already as asked is skipped, never written twice. 429s are
-    waited out and the order retried; any other error fails this order only.
+    Re-reads CDP first: an order already as asked is skipped, never written twice. The
+    order waits at the client's gate before its read, so no intent row is written while
+    the job is waiting out a 429; 429s are waited out and the order redone, read included
+    (after a pause the read is no longer fresh). Any other error fails this order only.
     """
+
+    def report(seconds: float) -> None:
+        logger.info("Bulk job %s waiting %.0f s for CDP's rate limit", job.id, seconds)
+
     try:
-        plan, entry = with_backoff(lambda: _bring_to_target(job, row), throttle)
+        plan, entry = pacer.call(lambda: _bring_to_target(job, row), spaced=True, report=report)
         row.state = BulkJobOrder.State.SKIPPED if plan.skipped else BulkJobOrder.State.DONE
         row.before = {c.key: c.before for c in plan.changes if c.before is not None}
         row.after = {c.key: c.after for c in plan.changes if c.after is not None}
@@ -227,7 +186,7 @@ def _run_locked(job: BulkJob, concurrency: int, stop_after: int | None) -> dict[
     if stop_after is not None:
         pending = pending[:stop_after]
     BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING, error_message="")
-    throttle = Throttle()
+    pacer = get_client().pacer
     queue = iter(pending)
     queue_lock = threading.Lock()
     stop = threading.Event()
@@ -244,7 +203,7 @@ def _run_locked(job: BulkJob, concurrency: int, stop_after: int | None) -> dict[
                     return
                 row = BulkJobOrder.objects.get(pk=row_pk)
                 if row.state == BulkJobOrder.State.PENDING:
-                    bulk_order_process(job=job, row=row, throttle=throttle)
+                    bulk_order_process(job=job, row=row, pacer=pacer)
         finally:
             connections.close_all()
 

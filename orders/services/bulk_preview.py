@@ -16,7 +16,8 @@ from typing import Any
 from django.core import signing
 
 from orders.cdp import CdpError
-from orders.lookups import RateLimitGate, call_with_backoff, lookup_one, parallel_map
+from orders.cdp.pacing import Pacer
+from orders.lookups import call_paced, lookup_one, parallel_map
 from orders.services.extensions import ExtValue, order_extension_pairs, same_value
 
 MAX_MATCHES = 500  # orders one pasted referenceId may tag
@@ -183,18 +184,18 @@ class Preview:
 
 def _preview_input(
     value: str,
-    gate: RateLimitGate,
+    pacer: Pacer,
     set_pairs: Mapping[str, ExtValue],
     remove_keys: Sequence[str],
 ) -> PreviewInput:
-    found = lookup_one(value, gate, max_matches=MAX_MATCHES)
+    found = lookup_one(value, pacer, max_matches=MAX_MATCHES)
     if found.error:
         return PreviewInput(value, error=found.error)
     orders = []
     for order in found.orders:
         reference_id = order.reference_id or ""
         try:
-            current = call_with_backoff(lambda ref=order.ref: order_extension_pairs(ref), gate)
+            current = call_paced(lambda ref=order.ref: order_extension_pairs(ref), pacer)
         except CdpError as exc:
             orders.append(PreviewOrder(order.ref, reference_id, error=exc.message))
             continue
