@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from orders.models import AuditEntry, ChainVerification
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """No add, change or delete through the admin; the table refuses them anyway."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

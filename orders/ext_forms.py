@@ -122,10 +122,10 @@ def parse_value(raw: str, type_name: str) -> ExtValue:
     if type_name == "number":
         if not _NUMBER_RE.fullmatch(text):
             raise ValidationError("A number looks like 9.0, -0.5 or 1e3.", code="number")
-        number = float(text)
-        if not math.isfinite(number):
+        real = float(text)
+        if not math.isfinite(real):
             raise ValidationError("That number is too large for CDP.", code="number")
-        return number
+        return real
     raise ValidationError("Choose a type.", code="type")
 
 
@@ -152,14 +152,15 @@ class PairForm(forms.Form):
     value = forms.CharField(required=False, strip=False)
 
     def clean_key(self) -> str:
-        key = self.cleaned_data["key"]
+        key: str = self.cleaned_data["key"]
         problem = key_error(key)
         if problem:
             raise ValidationError(problem, code="key")
         return key
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "type" in cleaned and "value" in cleaned:
             try:
                 cleaned["typed_value"] = parse_value(cleaned["value"], cleaned["type"])
@@ -216,7 +217,7 @@ class ExtPairForm(PairForm):
         return value
 
 
-class BasePairFormSet(forms.BaseFormSet):
+class BasePairFormSet(forms.BaseFormSet[PairForm]):
     """Rows of pairs; blank rows are ignored and a key may appear only once."""
 
     def clean(self) -> None:
@@ -306,7 +307,8 @@ class BulkTagForm(forms.Form):
         return list(dict.fromkeys(keys))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         values = split_inputs(cleaned.get("inputs") or "")
         if cleaned.get("csv_file"):
             values = list(dict.fromkeys([*values, *inputs_from_csv(cleaned["csv_file"])]))

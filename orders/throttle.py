@@ -123,7 +123,7 @@ class ThrottledSignInMixin:
         if lock is not None:
             raise ValidationError(lock.message, code="throttled")
         try:
-            return super().clean()  # type: ignore[misc]
+            return super().clean()  # type: ignore[misc,no-any-return]
         except ValidationError:
             # A right password refused for another reason (e.g. not staff, at /admin/) is
             # not a guess.

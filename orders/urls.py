@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path, register_converter
+from django.urls import URLPattern, path, register_converter
 
 from orders.converters import CdpRefConverter
 from orders.ext_forms import ExtKeyConverter
@@ -9,7 +9,7 @@ from orders.views import audit, charts, extensions, home, jobs, notes, orders, s
 register_converter(CdpRefConverter, "cdpref")
 register_converter(ExtKeyConverter, "extkey")
 
-urlpatterns: list = [
+urlpatterns: list[URLPattern] = [
     # --- Customer-service desk: search, order page, forms, notes ---
     path("", home.home, name="home"),
     path("orders/", search.order_search, name="order-search"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -21,13 +21,13 @@ def order_notes(*, order_ref: str) -> QuerySet[OrderNote]:
     )
 
 
-def note_add(*, author: AbstractBaseUser, order_ref: str, text: str) -> OrderNote:
+def note_add(*, author: User, order_ref: str, text: str) -> OrderNote:
     return OrderNote.objects.create(
         order_ref=order_ref, note_id=uuid.uuid4(), author=author, text=text
     )
 
 
-def note_replace(*, author: AbstractBaseUser, note: OrderNote, text: str) -> OrderNote:
+def note_replace(*, author: User, note: OrderNote, text: str) -> OrderNote:
     """Write a new version of a note; the old text stays as an earlier version."""
     if note.author_id != author.pk:
         raise ServiceError("Only the author of a note can change its text.")

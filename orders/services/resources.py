@@ -29,7 +29,7 @@ from orders.services.audited import (
 )
 
 Record = Order | OrderItem | Contact | Consumer
-R = TypeVar("R", Order, OrderItem, Contact, Consumer)
+R = TypeVar("R", bound=Record)
 
 # What the audit trail and the pages call each resource type.
 RESOURCE_LABELS = {

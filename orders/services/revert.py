@@ -114,7 +114,9 @@ def _success_outcome(entry: AuditEntry) -> AuditEntry:
     return outcome
 
 
-def _row(name: str, before: dict, after: dict, now: dict) -> RevertRow:
+def _row(
+    name: str, before: dict[str, Any], after: dict[str, Any], now: dict[str, Any]
+) -> RevertRow:
     return RevertRow(
         name,
         before.get(name),

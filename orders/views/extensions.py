@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -25,6 +25,7 @@ from django_htmx.http import reswap, retarget
 from orders.cdp import CdpError
 from orders.ext_forms import (
     RESERVED_KEYS,
+    BasePairFormSet,
     ExtPairForm,
     ExtValue,
     PairFormSet,
@@ -180,7 +181,7 @@ def ext_save(
         return _render(request, "ext-row", grid, row=ExtRow(key, value, place), ext_focus=True)
     usage = key_usage(place.scope)
     try:
-        pairs = _write(request, place, key, set_value=value, seen=seen)
+        pairs = _set(request, place, key, value, seen)
     except KeyConflict as conflict:
         return _render_conflict(request, grid, form, conflict)
     except (CdpError, ServiceError) as exc:
@@ -202,8 +203,7 @@ def _render_conflict(
         baseline = ExtRow(conflict.key, "", grid.place)
     else:
         baseline = ExtRow(conflict.key, conflict.current, grid.place)
-    data = form.data.copy()
-    data["seen"] = dump_seen(conflict.current)
+    data = {**dict(form.data.items()), "seen": dump_seen(conflict.current)}
     rebound = ExtPairForm(data, is_new=False, fixed_key=conflict.key)
     rebound.is_valid()
     return _render(
@@ -218,41 +218,48 @@ def _render_conflict(
     )
 
 
-def _write(
-    request: HtmxHttpRequest,
-    place: ExtPlace,
-    key: str,
-    *,
-    set_value: ExtValue | None = None,
-    seen: ExtValue | None,
-    delete: bool = False,
+def _set(
+    request: HtmxHttpRequest, place: ExtPlace, key: str, value: ExtValue, seen: ExtValue | None
 ) -> dict[str, ExtValue]:
-    """One key-scoped write; CDP's pairs afterwards. Raises `KeyConflict`, `CdpError`, …"""
+    """Set one key, if CDP's value is still `seen`; CDP's pairs afterwards."""
     actor, order_ref, item_ref, expected = (
         request.user,
         place.order_ref,
         place.item_ref,
         {key: seen},
     )
-    if delete and item_ref:
-        done = order_item_extension_delete_keys(
-            actor=actor, order_ref=order_ref, item_ref=item_ref, keys=[key], expected=expected
-        )
-    elif delete:
-        done = order_extension_delete_keys(
-            actor=actor, order_ref=order_ref, keys=[key], expected=expected
-        )
-    elif item_ref:
+    if item_ref:
         done = order_item_extension_set(
             actor=actor,
             order_ref=order_ref,
             item_ref=item_ref,
-            pairs={key: set_value},
+            pairs={key: value},
             expected=expected,
         )
     else:
         done = order_extension_set(
-            actor=actor, order_ref=order_ref, pairs={key: set_value}, expected=expected
+            actor=actor, order_ref=order_ref, pairs={key: value}, expected=expected
+        )
+    return dict(done.value.pairs)
+
+
+def _delete(
+    request: HtmxHttpRequest, place: ExtPlace, key: str, seen: ExtValue | None
+) -> dict[str, ExtValue]:
+    """Remove one key, if CDP's value is still `seen`; CDP's pairs afterwards."""
+    actor, order_ref, item_ref, expected = (
+        request.user,
+        place.order_ref,
+        place.item_ref,
+        {key: seen},
+    )
+    if item_ref:
+        done = order_item_extension_delete_keys(
+            actor=actor, order_ref=order_ref, item_ref=item_ref, keys=[key], expected=expected
+        )
+    else:
+        done = order_extension_delete_keys(
+            actor=actor, order_ref=order_ref, keys=[key], expected=expected
         )
     return dict(done.value.pairs)
 
@@ -273,7 +280,7 @@ def ext_add(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> Htt
         return _render(request, "ext-row-new", grid, ext_form=form)
     key, value = form.cleaned_data["key"], form.cleaned_data["typed_value"]
     try:
-        pairs = _write(request, place, key, set_value=value, seen=None)
+        pairs = _set(request, place, key, value, None)
     except KeyConflict:
         form.add_error(
             "key", f"The key “{key}” is already in this extension; edit that row instead."
@@ -301,7 +308,7 @@ def ext_delete(
     ok, seen = load_seen(request.POST.get("seen", ""))
     grid = ExtGrid(place=place, can_edit=True)
     try:
-        pairs = _write(request, place, key, seen=seen if ok else None, delete=True)
+        pairs = _delete(request, place, key, seen if ok else None)
     except KeyConflict as conflict:
         if not request.htmx:
             return _not_htmx(request, place, conflict.message, ok=False)
@@ -365,7 +372,7 @@ def ext_replace(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") ->
         return render(
             request, "orders/ext_replace.html", {**context, "formset": formset, "current": current}
         )
-    formset = PairFormSet(request.POST, prefix="pair")
+    formset = cast(BasePairFormSet, PairFormSet(request.POST, prefix="pair"))
     context.update(formset=formset, current=current)
     if not formset.is_valid():
         return render(request, "orders/ext_replace.html", context)

@@ -256,8 +256,7 @@ def conflict_context(
 ) -> dict[str, Any]:
     """Yours / current side by side, and a form state that lets "apply mine" go through."""
     current = initial_from_record(conflict.current, type(form))
-    form.data = form.data.copy()
-    form.data["modifiedAt"] = current["modifiedAt"]
+    form.data = {**dict(form.data.items()), "modifiedAt": current["modifiedAt"]}
     rows = [
         {
             "label": form.fields[name].label or name,

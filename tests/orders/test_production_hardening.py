@@ -21,6 +21,8 @@ from orders.security import CONTENT_SECURITY_POLICY
 from orders.throttle import IP_LOCKED, USERNAME_LOCKED
 from tests.conftest import PASSWORD, make_staff
 
+pytestmark = pytest.mark.integration
+
 BASE_DIR = Path(settings.BASE_DIR)
 LOCKED_TEXT = "Too many failed sign-ins for this account. Try again in 15 minutes"
 
@@ -34,6 +36,7 @@ def production_env(**extra: str) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="cdpadmin.example.com",
         DJANGO_SETTINGS_MODULE="cdpadmin.settings",
+        ENV_FILE=os.devnull,  # never a developer's .env
         **extra,
     )
     return env

@@ -177,11 +177,13 @@ class Generator:
         return self.at
 
 
-def chained_rows(gen: Generator, count: int, next_id: int, prev_hash: str) -> Iterator[tuple]:
+def chained_rows(
+    gen: Generator, count: int, next_id: int, prev_hash: str
+) -> Iterator[tuple[Any, ...]]:
     """`count` rows with ids from `next_id`, chained onto `prev_hash`, as COPY tuples."""
     made = 0
 
-    def finish(values: dict[str, Any]) -> tuple:
+    def finish(values: dict[str, Any]) -> tuple[Any, ...]:
         nonlocal next_id, prev_hash, made
         row: dict[str, Any] = dict.fromkeys(HASHED_FIELDS)
         row.update(
