@@ -3,7 +3,7 @@
 Runs against a dedicated PostgreSQL database (`<DATABASE_URL's name>_bench`), a sandbox and
 gunicorn started for the purpose. Knobs (environment): BENCH_AUDIT_ROWS (default 1000000),
 BENCH_BULK_ORDERS (1000), BENCH_RATE_LIMIT (50 requests/s), BENCH_LOAD_STAFF (50,200,500),
-BENCH_LOAD_SECONDS (50), BENCH_ONLY (a comma-separated subset of the sections: pages, load,
+BENCH_LOAD_SECONDS (50), BENCH_ONLY (a comma-separated subset of the sections: pages, writes, load,
 audit_write, bulk, audit, checkpoints). See docs/bench.md for how to read the figures.
 """
 
@@ -52,7 +52,7 @@ def measure_audit_write_overhead(runs: int = 200) -> dict[str, float]:
     return {"audit_write_overhead_ms": statistics.median(timings)}
 
 
-SECTIONS = ("pages", "load", "audit_write", "bulk", "audit", "checkpoints")
+SECTIONS = ("pages", "writes", "load", "audit_write", "bulk", "audit", "checkpoints")
 
 
 def main() -> int:
@@ -74,11 +74,14 @@ def main() -> int:
     database_url = os.environ["DATABASE_URL"]
     user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True})
 
-    if run & {"pages", "load"}:
+    if run & {"pages", "writes", "load"}:
         with web.web_stack(database_url) as stack:
             if "pages" in run:
                 session = web.signed_in_session(stack.app_url, web.new_session_key(user))
                 emit(web.measure_pages(stack, session))
+            if "writes" in run:
+                session = web.signed_in_session(stack.app_url, web.new_session_key(user))
+                emit(web.measure_writes(stack, session))
             if "load" in run:
                 from tests.bench.load import measure_capacity, measure_staff_load
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -235,6 +236,77 @@ def measure_pages(stack: Stack, session: requests.Session, runs: int = 15) -> di
     for name in ("order_page", "search", "audit_list"):
         figures[f"app_cpu_{name}_vs_signin"] = cpu[name] / cpu["signin"]
     return figures
+
+
+def csrf_token(session: requests.Session, url: str) -> str:
+    """The form's CSRF token (the cookie comes with it)."""
+    html = session.get(url, timeout=10).text
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    if match is None:
+        raise RuntimeError(f"{url} has no CSRF token")
+    return match.group(1)
+
+
+def measure_writes(stack: Stack, session: requests.Session, runs: int = 15) -> dict[str, float]:
+    """An order edit (redirect to the order page included) and a grid save, each against one
+    upstream call at 100 ms latency in the same run."""
+    order = stack.create_order(referenceId="BENCH-EDIT")
+    ref = order["ref"]
+    ext = stack.upstream.post(
+        f"{stack.sandbox_url}/v2.1/orders/{ref}/extensions/ext",
+        json={"benchCount": 0},
+        timeout=5,
+    )
+    ext.raise_for_status()
+    edit_url = f"{stack.app_url}/orders/{ref}/edit/"
+    save_url = f"{stack.app_url}/orders/{ref}/ext/keys/benchCount/save/"
+    upstream_url = f"{stack.sandbox_url}/v2.1/orders/{ref}"
+    token = csrf_token(session, edit_url)
+    state = {"price": 10, "count": 0}
+
+    def one_call() -> requests.Response:
+        return stack.upstream.get(upstream_url, timeout=10)
+
+    def edit() -> requests.Response:
+        before, state["price"] = state["price"], state["price"] + 1
+        # No modifiedAt: the bench measures the write path, not the conflict check.
+        data = {
+            "csrfmiddlewaretoken": token,
+            "modifiedAt": "",
+            "currencyCode": "EUR",
+            "initial-currencyCode": "EUR",
+            "price": str(state["price"]),
+            "initial-price": str(before),
+        }
+        response = session.post(edit_url, data=data, timeout=10)
+        if "The order was changed." not in response.text:
+            raise RuntimeError("the bench's edit did not go through")
+        return response
+
+    def grid_save() -> requests.Response:
+        seen, state["count"] = state["count"], state["count"] + 1
+        response = session.post(
+            save_url,
+            data={"value": str(state["count"]), "type": "integer", "seen": str(seen)},
+            headers={"HX-Request": "true", "X-CSRFToken": token},
+            timeout=10,
+        )
+        if "ext-row-edit" in response.text or "Someone else" in response.text:
+            raise RuntimeError("the bench's grid save did not go through")
+        return response
+
+    stack.sandbox_config(latency_ms=100)
+    try:
+        call_ms, edit_ms = paired_medians(one_call, edit, runs)
+        call_ms_2, save_ms = paired_medians(one_call, grid_save, runs)
+    finally:
+        stack.sandbox_config(latency_ms=0)
+    return {
+        "edit_vs_one_call": edit_ms / call_ms,
+        "grid_save_vs_one_call": save_ms / call_ms_2,
+        "edit_ms_at_100ms_latency": edit_ms,
+        "grid_save_ms_at_100ms_latency": save_ms,
+    }
 
 
 def app_cpu_ms(
