@@ -31,7 +31,6 @@ from orders.services.resources import (
     order_item_delete,
     order_item_replace,
     order_item_update,
-    order_matches,
     order_replace,
     order_update,
 )
@@ -63,7 +62,6 @@ __all__ = [
     "order_item_extension_set",
     "order_item_replace",
     "order_item_update",
-    "order_matches",
     "order_replace",
     "order_update",
 ]

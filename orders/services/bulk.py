@@ -25,12 +25,12 @@ from orders.cdp import CdpError, CdpNotFound, get_client
 from orders.cdp.pacing import Pacer
 from orders.charts import job_bar
 from orders.models import AuditEntry, BulkJob, BulkJobOrder
+from orders.selectors.orders import order_extension_pairs
 from orders.services.audited import Actor, OutcomeUnrecorded, ServiceError
 from orders.services.bulk_preview import OrderPlan, plan_order
 from orders.services.extensions import (
     ExtValue,
     order_extension_delete_keys,
-    order_extension_pairs,
     order_extension_set,
 )
 

@@ -18,7 +18,8 @@ from django.core import signing
 from orders.cdp import CdpError
 from orders.cdp.pacing import Pacer
 from orders.lookups import call_paced, lookup_one, parallel_map
-from orders.services.extensions import ExtValue, order_extension_pairs, same_value
+from orders.selectors.orders import order_extension_pairs
+from orders.services.extensions import ExtValue, same_value
 
 MAX_MATCHES = 500  # orders one pasted referenceId may tag
 PLAN_SALT = "orders.bulk.plan"

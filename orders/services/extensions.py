@@ -118,16 +118,6 @@ def _of_item(order_ref: str, item_ref: str) -> _Extension:
     )
 
 
-def order_extension_pairs(order_ref: str) -> dict[str, ExtValue] | None:
-    """The order extension's pairs, or None when the order has none."""
-    return _of_order(order_ref).pairs()
-
-
-def order_item_extension_pairs(order_ref: str, item_ref: str) -> dict[str, ExtValue] | None:
-    """The item extension's pairs, or None when the item has none."""
-    return _of_item(order_ref, item_ref).pairs()
-
-
 def _check_expected(
     current: Mapping[str, ExtValue],
     expected: Mapping[str, ExtValue | None] | None,

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q
 
 from orders.audit import append_entry
-from orders.cdp import DataExtension, Order
+from orders.cdp import DataExtension, Order, OrderBundle
 from orders.cdp.paths import field_names_of
 from orders.models import AuditEntry
 from orders.services.audited import to_cdp_json
@@ -130,3 +130,15 @@ def observe_order(*, order: Order, extension: DataExtension | None) -> list[Audi
     """
     written = [observe_order_record(order), observe_extension(order.ref, extension)]
     return [entry for entry in written if entry is not None]
+
+
+def order_outside_changes_record(*, bundle: OrderBundle) -> list[AuditEntry]:
+    """Opening an order: record what changed in CDP outside cdpadmin since the trail last saw.
+
+    The order page calls this by name after reading the order. The extension is compared only
+    when its section loaded; returns the observed rows written (often none).
+    """
+    if bundle.extension.error is not None:
+        entry = observe_order_record(bundle.order)
+        return [entry] if entry is not None else []
+    return observe_order(order=bundle.order, extension=bundle.extension.value)

@@ -132,21 +132,8 @@ def _create(
 # --- orders ---------------------------------------------------------------------------------
 
 
-# CDP's matching rule (reference §7): the same referenceId and orderedAt within two days of
-# each other make two orders the same order, and a create may be merged into the existing one.
-MATCH_WINDOW = timedelta(days=2)
 # A create whose answer's createdAt is older than the request by more than this was a merge.
 _CLOCK_SLACK = timedelta(seconds=2)
-
-
-def order_matches(*, reference_id: str, ordered_at: datetime) -> list[Order]:
-    """Orders CDP would treat as the same order as one with these values (§7)."""
-    found = get_client().orders_search(reference_id=reference_id, limit=100)
-    return [
-        order
-        for order in found.items
-        if order.reference_id == reference_id and abs(order.ordered_at - ordered_at) <= MATCH_WINDOW
-    ]
 
 
 def was_merged(order: Order, *, sent_at: datetime, match: Order | None) -> bool:
@@ -161,8 +148,9 @@ def order_create(
 ) -> Audited[Order]:
     """Create an order (POST); the audit learns its ref from CDP's answer.
 
-    `match` is the existing order the look-up found (`order_matches`), which CDP will merge
-    this create into: the audit rows then name that order and carry its copy as `before`.
+    `match` is the existing order the look-up found (`selectors.orders.order_matches`),
+    which CDP will merge this create into: the audit rows then name that order and carry
+    its copy as `before`.
     If CDP merges into an order either way, the outcome row records a merge into it.
     """
     payload = to_cdp_json(body)

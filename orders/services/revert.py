@@ -13,14 +13,13 @@ from typing import Any
 from orders.cdp import CdpError, get_client
 from orders.cdp.paths import field_names_of
 from orders.models import AuditEntry, BulkJob
+from orders.selectors.orders import order_extension_pairs, order_item_extension_pairs
 from orders.services.audited import Actor, Audited, ServiceError, to_cdp_json
 from orders.services.extensions import (
     SCOPES,
     order_extension_delete_keys,
-    order_extension_pairs,
     order_extension_set,
     order_item_extension_delete_keys,
-    order_item_extension_pairs,
     order_item_extension_set,
     same_value,
 )
@@ -147,7 +146,7 @@ def revert_plan(*, entry: AuditEntry) -> RevertPlan:
         ]
         return RevertPlan(entry, outcome, [_row(n, before, after, now) for n in names], record)
     if entry.resource_type == "order_item_extension":
-        now = order_item_extension_pairs(entry.order_ref, entry.resource_ref) or {}
+        now = order_item_extension_pairs(entry.resource_ref) or {}
     else:
         now = order_extension_pairs(entry.resource_ref) or {}
     payload = entry.request_payload if isinstance(entry.request_payload, dict) else {}

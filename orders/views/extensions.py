@@ -36,15 +36,14 @@ from orders.ext_forms import (
     type_of,
 )
 from orders.ext_grid import ExtGrid, ExtPlace, ExtRow, ext_grid_context, key_usage, type_warning
+from orders.selectors.orders import order_extension_pairs, order_item_extension_pairs
 from orders.services.audited import ServiceError
 from orders.services.extensions import (
     KeyConflict,
     order_extension_delete_keys,
-    order_extension_pairs,
     order_extension_replace,
     order_extension_set,
     order_item_extension_delete_keys,
-    order_item_extension_pairs,
     order_item_extension_replace,
     order_item_extension_set,
     same_value,
@@ -63,7 +62,7 @@ def _place(order_ref: str, item_ref: str = "", key: str | None = None) -> ExtPla
 def _pairs(place: ExtPlace) -> dict[str, ExtValue] | None:
     """CDP's pairs of the extension at `place` (None: it has none)."""
     if place.item_ref:
-        return order_item_extension_pairs(place.order_ref, place.item_ref)
+        return order_item_extension_pairs(place.item_ref)
     return order_extension_pairs(place.order_ref)
 
 

@@ -15,7 +15,7 @@ from orders.models import AuditEntry
 from orders.selectors import Event, audit_entries_for_order
 from orders.services.extensions import ORDER_EXTENSION
 from orders.services.notes import order_notes
-from orders.services.observed import observe_order, observe_order_record
+from orders.services.observed import order_outside_changes_record
 
 
 def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
@@ -44,10 +44,8 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
             "status": 503 if isinstance(exc, CdpUnavailable) else 502,
         }
     order = bundle.order
-    if bundle.extension.error is None:
-        observed = observe_order(order=order, extension=bundle.extension.value)
-    else:
-        observed = [entry for entry in [observe_order_record(order)] if entry is not None]
+    # Opening an order can write to the audit trail: changes made outside cdpadmin.
+    observed = order_outside_changes_record(bundle=bundle)
     record_order_view(user=request.user, order_ref=order_ref, reference_id=order.reference_id)
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}

@@ -32,6 +32,7 @@ from orders.forms import (
     OrderItemForm,
     initial_from_record,
 )
+from orders.selectors.orders import order_matches
 from orders.services import Audited, EditConflict, ServiceError
 from orders.services.resources import R, Record
 from orders.views.common import HtmxHttpRequest
@@ -310,7 +311,7 @@ def order_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         body = form.cdp_body()
         try:
-            matches = services.order_matches(
+            matches = order_matches(
                 reference_id=body["referenceId"], ordered_at=form.cleaned_data["orderedAt"]
             )
             match = matches[0] if matches else None
