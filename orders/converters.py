@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from orders.cdp.vocabulary import REF_PATTERN
+
 
 class CdpRefConverter:
     """A CDP resource ref: a UUID, in canonical 8-4-4-4-12 hex form, either case.
@@ -10,7 +12,7 @@ class CdpRefConverter:
     through), so a URL whose ref is not a UUID is a 404 and never reaches the client.
     """
 
-    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    regex = REF_PATTERN
 
     def to_python(self, value: str) -> str:
         return value.lower()

@@ -19,16 +19,21 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-ExtValue = str | bool | int | float
-
-# CDP documents no length limit for keys; 255 matches the form and keeps URLs sane.
-KEY_MAX_LENGTH = 255
-KEY_PATTERN = f"[a-z][A-Za-z0-9]{{0,{KEY_MAX_LENGTH - 1}}}"
-KEY_RE = re.compile(KEY_PATTERN, re.ASCII)
-RESERVED_KEYS = frozenset(
-    {"name", "href", "ref", "key", "createdAt", "modifiedAt", "order", "orderItem"}
+from orders.cdp.vocabulary import (
+    EXTENSION_ENVELOPE_KEYS,
+    EXTENSION_KEY_MAX_LENGTH,
+    EXTENSION_KEY_PATTERN,
+    EXTENSION_KEY_RE,
+    MAX_EXTENSION_PAIRS,
+    ExtensionValue,
 )
-MAX_PAIRS = 100
+
+ExtValue = ExtensionValue
+KEY_MAX_LENGTH = EXTENSION_KEY_MAX_LENGTH
+KEY_PATTERN = EXTENSION_KEY_PATTERN
+KEY_RE = EXTENSION_KEY_RE
+RESERVED_KEYS = EXTENSION_ENVELOPE_KEYS
+MAX_PAIRS = MAX_EXTENSION_PAIRS
 MAX_BULK_INPUTS = 2000
 
 TYPE_CHOICES = [

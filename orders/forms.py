@@ -18,7 +18,7 @@ from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from orders.converters import CdpRefConverter
+from orders.cdp.vocabulary import EXTENSION_KEY_MAX_LENGTH, REF_PATTERN
 from orders.ext_forms import KEY_PATTERN
 from orders.search_terms import GUEST_REF, REFERENCE_ID, Term, search_terms
 from orders.selectors import AuditFilters, Outcome
@@ -64,7 +64,7 @@ RESERVED_ITEM_TYPES = {
 }
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-UUID_RE = re.compile(f"^{CdpRefConverter.regex}$")
+UUID_RE = re.compile(f"^{REF_PATTERN}$")
 PAGE_SIZES = [10, 25, 50, 100]
 # Fields the forms carry that are not CDP data.
 CONTROL_FIELDS = {"modifiedAt"}
@@ -400,7 +400,9 @@ class AuditFilterForm(forms.Form):
         choices=[("", "any")] + [(name, resource_label(name)) for name in AUDIT_RESOURCE_TYPES],
     )
     order_ref = forms.RegexField(required=False, regex=UUID_RE)
-    key = forms.RegexField(required=False, regex=f"^{KEY_PATTERN}$", max_length=100)
+    key = forms.RegexField(
+        required=False, regex=f"^{KEY_PATTERN}$", max_length=EXTENSION_KEY_MAX_LENGTH
+    )
     outcome = forms.ChoiceField(required=False, choices=[("", "any"), *Outcome.CHOICES])
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -31,13 +31,13 @@ from orders.cdp.records import (
     Consumer,
     Contact,
     DataExtension,
-    ExtensionValue,
     Identifier,
     Order,
     OrderItem,
     Page,
     ResourceLink,
 )
+from orders.cdp.vocabulary import ExtensionValue
 
 __all__ = [
     "EXTENSION_NAME",

@@ -23,11 +23,10 @@ from orders.cdp.extensions import ExtensionOperations
 from orders.cdp.http import JsonBody
 from orders.cdp.paths import LEGACY_API, check_ref, path
 from orders.cdp.records import Consumer, Contact, DataExtension, Order, OrderItem, Page
+from orders.cdp.vocabulary import ORDER_UPDATE_REQUIRED
 
 T = TypeVar("T")
 
-# CDP requires these four on every order update, PATCH included (§9.7, §16 fact 2).
-ORDER_UPDATE_REQUIRED = ("referenceId", "orderedAt", "currencyCode", "price")
 # What the legacy full-update POST carries over from the stored order (§13.3).
 ORDER_WRITABLE = (
     *ORDER_UPDATE_REQUIRED,

@@ -17,7 +17,8 @@ from orders.cdp.paths import (
     check_ref,
     path,
 )
-from orders.cdp.records import DataExtension, ExtensionValue, Page, ResourceLink
+from orders.cdp.records import DataExtension, Page, ResourceLink
+from orders.cdp.vocabulary import ExtensionValue
 
 Pairs = Mapping[str, ExtensionValue]
 _PARENTS = {"orders": "order reference", "orderItems": "order item reference"}

@@ -13,8 +13,6 @@ import os
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
-from datetime import date, datetime
-from decimal import Decimal
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +32,7 @@ from orders.cdp.errors import (
     request_id_of,
 )
 from orders.cdp.pacing import Pacer
-from orders.cdp.parsing import format_datetime, json_number
+from orders.cdp.vocabulary import to_cdp_json
 
 logger = logging.getLogger("orders.cdp")
 
@@ -159,17 +157,9 @@ def settle_environment(session: requests.Session, base_url: str) -> None:
     session.trust_env = False
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return json_number(value)
-    if isinstance(value, datetime | date):
-        return format_datetime(value)
-    raise TypeError(f"{type(value).__name__} cannot be sent to CDP as JSON")
-
-
 def encode_body(body: JsonBody) -> bytes:
-    """JSON for a request body; Decimals become numbers and datetimes CDP's UTC text."""
-    return json.dumps(body, default=_json_default, allow_nan=False, ensure_ascii=False).encode()
+    """JSON for a request body, through CDP's one encoder (`vocabulary.to_cdp_json`)."""
+    return json.dumps(to_cdp_json(body), allow_nan=False, ensure_ascii=False).encode()
 
 
 def check_base_url(base_url: str) -> str:

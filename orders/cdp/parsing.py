@@ -7,16 +7,16 @@ surprising answer is reported as such instead of leaking half-parsed values into
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
 from orders.cdp.errors import CdpUpstreamError, malformed_answer
+from orders.cdp.vocabulary import REF_RE
 
 T = TypeVar("T")
-UUID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
+UUID_RE = REF_RE
 
 
 class FrozenJson(dict):  # type: ignore[type-arg]

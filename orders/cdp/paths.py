@@ -7,19 +7,21 @@ Checked before any request is sent, so no input can steer a request to another C
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qs, quote, urlsplit
 
 from orders.cdp.errors import CdpInvalidReference
 from orders.cdp.parsing import UUID_RE
-from orders.cdp.records import EXTENSION_ENVELOPE_KEYS, ExtensionValue
+from orders.cdp.vocabulary import (
+    EXTENSION_ENVELOPE_KEYS,
+    EXTENSION_KEY_RE,
+    MAX_EXTENSION_PAIRS,
+    ExtensionValue,
+)
 
 API = "/v2.1"
 LEGACY_API = "/v2"
 EXTENSION_NAME = "ext"
-MAX_EXTENSION_PAIRS = 100
-EXTENSION_KEY_RE = re.compile(r"[a-z][A-Za-z0-9]*", re.ASCII)
 
 
 def _shown(value: object) -> str:

@@ -24,14 +24,9 @@ from orders.cdp.parsing import (
     malformed,
     read_fields,
 )
+from orders.cdp.vocabulary import EXTENSION_ENVELOPE_KEYS, ExtensionValue
 
 T = TypeVar("T")
-ExtensionValue = str | bool | int | float
-
-# Keys of the extension resource itself (§11.3); everything else in its body is a pair.
-EXTENSION_ENVELOPE_KEYS = frozenset(
-    {"name", "href", "ref", "key", "createdAt", "modifiedAt", "order", "orderItem"}
-)
 
 
 _ORDER_FIELDS: FieldSpec = (

@@ -14,11 +14,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
@@ -27,6 +25,7 @@ from django.db import DatabaseError, connection
 
 from orders.audit import append_entry
 from orders.cdp import CdpCall, CdpError, watch_writes
+from orders.cdp.vocabulary import to_cdp_json
 from orders.models import AuditEntry
 
 logger = logging.getLogger(__name__)
@@ -75,23 +74,6 @@ class Audited(Generic[T]):
     value: T
     entry: AuditEntry
     action: str = ""
-
-
-def to_cdp_json(value: Any) -> Any:
-    """Turn form values (Decimal, datetime, tuples) into the JSON CDP expects."""
-    if isinstance(value, Mapping):
-        return {str(key): to_cdp_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_cdp_json(item) for item in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-            f"{value.microsecond // 1000:03d}Z"
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def snapshot(value: Any) -> Any:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from orders.cdp import CdpNotFound, DataExtension, get_client
-from orders.cdp.paths import MAX_EXTENSION_PAIRS
+from orders.cdp.vocabulary import MAX_EXTENSION_PAIRS, ExtensionValue
 from orders.models import AuditEntry
 from orders.services.audited import (
     Actor,
@@ -26,7 +26,7 @@ from orders.services.audited import (
     resource_lock,
 )
 
-ExtValue = str | bool | int | float
+ExtValue = ExtensionValue
 
 
 class _Unread(enum.Enum):

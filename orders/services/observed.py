@@ -19,8 +19,8 @@ from django.db.models import Q
 from orders.audit import append_entry
 from orders.cdp import DataExtension, Order, OrderBundle
 from orders.cdp.paths import field_names_of
+from orders.cdp.vocabulary import to_cdp_json
 from orders.models import AuditEntry
-from orders.services.audited import to_cdp_json
 from orders.services.extensions import ORDER_EXTENSION, same_value
 
 # CDP stamps these; a change of them alone (an item edit bumps the order's modifiedAt) is not

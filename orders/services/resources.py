@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from django.utils import timezone
 
 from orders.cdp import Consumer, Contact, Order, OrderItem, get_client
+from orders.cdp.vocabulary import to_cdp_json
 from orders.models import AuditEntry
 from orders.services.audited import (
     Actor,
@@ -25,7 +26,6 @@ from orders.services.audited import (
     audited_call,
     resource_lock,
     snapshot,
-    to_cdp_json,
 )
 
 Record = Order | OrderItem | Contact | Consumer

@@ -12,9 +12,10 @@ from typing import Any
 
 from orders.cdp import CdpError, get_client
 from orders.cdp.paths import field_names_of
+from orders.cdp.vocabulary import to_cdp_json
 from orders.models import AuditEntry, BulkJob
 from orders.selectors.orders import order_extension_pairs, order_item_extension_pairs
-from orders.services.audited import Actor, Audited, ServiceError, to_cdp_json
+from orders.services.audited import Actor, Audited, ServiceError
 from orders.services.extensions import (
     SCOPES,
     order_extension_delete_keys,
