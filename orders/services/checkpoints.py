@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -217,7 +218,9 @@ def _mismatch(checkpoint: Checkpoint, found: tuple[int, str] | None, total: int)
     return None
 
 
-def _declared_by(checkpoint: Checkpoint, reseals: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _declared_by(
+    checkpoint: Checkpoint, reseals: Sequence[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
     """The reseal entry that declares `checkpoint` rewound: taken no later, covering lost rows."""
     for reseal in reseals:
         before, after = reseal["before"] or {}, reseal["after"] or {}

@@ -53,9 +53,10 @@ class Command(BaseCommand):
             self.stdout.write(str(own_verifier()))
         elif options["reseal"]:
             entry = chain_reseal(reason=options["reason"])
+            before, after = entry.before or {}, entry.after or {}
             self.stdout.write(
-                f"Recorded the rewind from checkpoint {entry.before['checkpoint']} to row "
-                f"{entry.after['row_count']} as entry #{entry.pk}, and took a new checkpoint."
+                f"Recorded the rewind from checkpoint {before.get('checkpoint')} to row "
+                f"{after.get('row_count')} as entry #{entry.pk}, and took a new checkpoint."
             )
         elif options["schedule"]:
             own_verifier()
