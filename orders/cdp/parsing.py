@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
 from orders.cdp.errors import CdpUpstreamError, malformed_answer
-from orders.cdp.vocabulary import REF_RE
+from orders.cdp.vocabulary import REF_RE, to_cdp_json
 
 T = TypeVar("T")
 UUID_RE = REF_RE
@@ -208,7 +208,7 @@ def dump_fields(record: object, spec: FieldSpec) -> dict[str, Any]:
         if value is None or value == ():
             continue
         if kind == "instant":
-            value = format_datetime(value)
+            value = to_cdp_json(value)
         elif kind == "number":
             value = json_number(value)
         elif kind == "texts":

@@ -12,6 +12,7 @@ An order's first change through cdpadmin gives it a snapshot.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
@@ -40,6 +41,9 @@ def _known_rows(resource_type: str, order_ref: str) -> Any:
     ).order_by("-id")
 
 
+_INSTANTS = frozenset({"orderedAt", "createdAt", "modifiedAt"})
+
+
 def _content(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in snapshot.items() if key not in _STAMPS}
 
@@ -58,15 +62,32 @@ def _observe(resource_type: str, order_ref: str, before: Any, after: Any) -> Aud
     )
 
 
+def _instants_as_sent(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """`snapshot` with its date-times in the encoder's text (older rows wrote `…:16Z`)."""
+    return {
+        key: _instant_text(value) if key in _INSTANTS else value for key, value in snapshot.items()
+    }
+
+
+def _instant_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return to_cdp_json(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return value
+
+
 def observe_order_record(order: Order) -> AuditEntry | None:
     """Record an outside change of the order's own fields, if there is one since the snapshot."""
     last = _known_rows("order", order.ref).only("after").first()
     if last is None or not isinstance(last.after, dict):
         return None
     current = to_cdp_json(order.to_api())
-    if current.get("modifiedAt") == last.after.get("modifiedAt"):
+    known = _instants_as_sent(last.after)
+    if current.get("modifiedAt") == known.get("modifiedAt"):
         return None
-    if same_value(_content(current), _content(last.after)):
+    if same_value(_content(current), _content(known)):
         return None
     return _observe("order", order.ref, last.after, current)
 

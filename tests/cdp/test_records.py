@@ -72,7 +72,7 @@ def test_to_api_gives_cdp_names_and_json_safe_values() -> None:
     assert body == {
         "ref": ORDER_REF,
         "referenceId": "B94TXY-1",
-        "orderedAt": "2024-01-01T16:17:16Z",
+        "orderedAt": "2024-01-01T16:17:16.000Z",
         "currencyCode": "EUR",
         "price": 30.6,
         "paymentType": "Card",
@@ -80,7 +80,7 @@ def test_to_api_gives_cdp_names_and_json_safe_values() -> None:
         "pointOfSale": "home",
         "channel": "WEB",
         "status": "PARTIALY_REFUNDED",
-        "createdAt": "2024-01-01T16:17:16Z",
+        "createdAt": "2024-01-01T16:17:16.000Z",
         "modifiedAt": "2024-01-02T08:00:00.250Z",
     }
     json.dumps(body)
