@@ -199,7 +199,7 @@ class OrderForm(CdpForm):
         return clean_code(self.cleaned_data["currencyCode"], CURRENCY_RE, "3-letter currency code")
 
     def clean_referenceId(self) -> str:
-        return self.cleaned_data["referenceId"].strip()
+        return str(self.cleaned_data["referenceId"]).strip()
 
 
 class OrderItemForm(CdpForm):
@@ -221,7 +221,7 @@ class OrderItemForm(CdpForm):
     channel = forms.ChoiceField(choices=choices(CHANNELS), required=False)
 
     def clean_type(self) -> str:
-        value = self.cleaned_data["type"].strip()
+        value = str(self.cleaned_data["type"]).strip()
         if value.upper() in RESERVED_ITEM_TYPES:
             raise ValidationError(
                 f"CDP reserves the type “{value}” for other order models; choose another type."
@@ -333,7 +333,7 @@ class SearchForm(forms.Form):
     )
 
     def clean_guestRef(self) -> str:
-        value = self.cleaned_data["guestRef"].strip().lower()
+        value = str(self.cleaned_data["guestRef"]).strip().lower()
         if value and not UUID_RE.match(value):
             raise ValidationError(
                 "A guest ref is a UUID, e.g. 3b5cb55e-c616-424a-991c-a241d0024896."
@@ -341,7 +341,8 @@ class SearchForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("referenceId") and data.get("guestRef"):
             raise ValidationError("Search by referenceId or by guest ref, not both.")
         data["offset"] = data.get("offset") or 0

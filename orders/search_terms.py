@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from orders.cdp import CdpNotFound
+from orders.cdp import CdpClient, CdpNotFound
 from orders.cdp.records import Order, Page
 from orders.converters import CdpRefConverter
 
@@ -68,7 +68,7 @@ def search_terms(
     return terms
 
 
-def find_page(client: Any, term: Term, *, offset: int = 0, limit: int = 10) -> Page[Order]:
+def find_page(client: CdpClient, term: Term, *, offset: int = 0, limit: int = 10) -> Page[Order]:
     """One page of the orders `term` names. Raises the client's `CdpError`s (not NotFound)."""
     if term.kind == ORDER_REF:
         try:

@@ -16,6 +16,7 @@ import signal
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -25,7 +26,7 @@ USER = "postgres"
 _ready: dict[Path, str] = {}
 
 
-def _library():  # type: ignore[no-untyped-def]
+def _library() -> Any:
     try:
         with warnings.catch_warnings():
             # platformdirs warns that XDG_RUNTIME_DIR is unset (as in containers) and uses /tmp.

@@ -3,10 +3,12 @@
 
 from orders.selectors.audit import (
     DEFAULT_LIMIT,
+    DESCRIBED_COLUMNS,
     EXPORT_COLUMNS,
     HEAD_MARKER,
     AuditFilters,
     Event,
+    EventPage,
     Outcome,
     audit_entries,
     audit_entries_for_order,
@@ -21,10 +23,12 @@ from orders.selectors.audit import (
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "DESCRIBED_COLUMNS",
     "EXPORT_COLUMNS",
     "HEAD_MARKER",
     "AuditFilters",
     "Event",
+    "EventPage",
     "Outcome",
     "audit_entries",
     "audit_entries_for_order",

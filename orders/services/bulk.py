@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -26,7 +27,7 @@ from orders.cdp.pacing import Pacer
 from orders.charts import job_bar
 from orders.models import AuditEntry, BulkJob, BulkJobOrder
 from orders.selectors.orders import order_extension_pairs
-from orders.services.audited import Actor, OutcomeUnrecorded, ServiceError
+from orders.services.audited import OutcomeUnrecorded, ServiceError
 from orders.services.bulk_preview import OrderPlan, plan_order
 from orders.services.extensions import (
     ExtValue,
@@ -44,7 +45,7 @@ JOB_CONCURRENCY = 8  # measured: 8 reaches the rate limit at 100 ms latency; 4 u
 
 def bulk_job_create(
     *,
-    actor: Actor,
+    actor: User,
     set_pairs: Mapping[str, ExtValue],
     remove_keys: Sequence[str],
     targets: Sequence[tuple[str, str]],
@@ -319,7 +320,7 @@ def job_summary(job: BulkJob) -> dict[str, Any]:
 # --- revert ----------------------------------------------------------------------------------
 
 
-def bulk_job_revert(*, actor: Actor, job: BulkJob) -> BulkJob:
+def bulk_job_revert(*, actor: User, job: BulkJob) -> BulkJob:
     """Queue the undoing of `job` as a job of its own (one row per order the job changed)."""
     with transaction.atomic():
         revert = BulkJob.objects.create(created_by=actor, reverts=job)

@@ -8,6 +8,7 @@ browser signed, so running it needs no server-side draft.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -196,7 +197,7 @@ def _preview_input(
     for order in found.orders:
         reference_id = order.reference_id or ""
         try:
-            current = call_paced(lambda ref=order.ref: order_extension_pairs(ref), pacer)
+            current = call_paced(functools.partial(order_extension_pairs, order.ref), pacer)
         except CdpError as exc:
             orders.append(PreviewOrder(order.ref, reference_id, error=exc.message))
             continue

@@ -82,7 +82,9 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         if form.errors
         else audit_entries(filters=filters, before_id=_before_id(request), limit=_limit(request))
     )
-    query = {k: v for k, v in request.GET.items() if k != "before" and v}
+    query: dict[str, str | int] = {
+        k: v for k, v in request.GET.items() if k != "before" and isinstance(v, str) and v
+    }
     context = {
         "title": "Audit trail",
         "form": form,
@@ -164,7 +166,7 @@ def export_lines(filters: AuditFilters) -> Iterator[str]:
 @require_GET
 @login_required
 @permission_required("orders.export_auditentry", raise_exception=True)
-def audit_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
+def audit_export(request: HtmxHttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = AuditFilterForm(request.GET)
     filters = form.filters()
     if form.errors:
