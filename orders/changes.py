@@ -171,7 +171,10 @@ def change_phrase(entry: Any, outcome: Any = None) -> str:
     if extension and operation == "set":
         return f"set {_pairs(_as_dict(payload)) or 'no pairs'}{where}"
     if extension and operation == "delete_keys":
-        keys = field_names_of(str(entry.cdp_path or ""))
+        # The keys are in the path as sent (`…/fields?name=a|b`); older rows also listed them.
+        keys = field_names_of(str(getattr(entry, "cdp_path", "") or "")) or [
+            str(k) for k in _as_dict(payload).get("name", []) if k is not None
+        ]
         old = _as_dict(before)
         named = [f"{k} (was {value_text(old[k])})" if k in old else k for k in keys]
         return f"removed {_listed(named) or 'no keys'}{where}"
