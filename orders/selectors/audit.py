@@ -151,12 +151,12 @@ CLOCK_SLACK = dt.timedelta(hours=1)
 NO_ID = 2**63 - 1
 
 
-def _first_from(instant: dt.datetime) -> QuerySet[AuditEntry, int]:
+def _first_from(instant: dt.datetime) -> QuerySet[AuditEntry, tuple[int]]:
     """The id of the first row stamped at or after `instant` (none when there is none)."""
     return AuditEntry.objects.filter(at__gte=instant).order_by("at", "id").values_list("id")[:1]
 
 
-def _last_before(instant: dt.datetime) -> QuerySet[AuditEntry, int]:
+def _last_before(instant: dt.datetime) -> QuerySet[AuditEntry, tuple[int]]:
     """The id of the last row stamped before `instant` (none when there is none)."""
     return AuditEntry.objects.filter(at__lt=instant).order_by("-at", "-id").values_list("id")[:1]
 
@@ -279,7 +279,7 @@ def _id_bounds(filters: AuditFilters) -> tuple[int, int | None]:
 
 def _failed_entries(
     rows: QuerySet[AuditEntry], before_id: int | None, count: int, bounds: tuple[int, int | None]
-) -> list:
+) -> list[AuditEntry]:
     """The first `count` of `rows` whose intent failed, walking failures newest first.
 
     Failures are a few percent of the trail, with their own index. Left to itself the planner
