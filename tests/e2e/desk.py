@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 
 from orders.models import AuditEntry, BulkJob
 from orders.sandbox.server import SandboxServer
-from orders.services import ORDER, resource_update
+from orders.services import order_update
 from orders.services.bulk import bulk_job_create, bulk_job_run
 from orders.services.notes import note_add
 from tests.factories import seed_full_order, seed_order
@@ -39,8 +39,8 @@ def seed_desk(
     sandbox.state.put_order_extension(refs[0], {"campaign": "spring26"})
     sandbox.state.put_order_extension(refs[1], {"campaign": "winter"})
     note = note_add(author=cs_user, order_ref=order_ref, text="Called the guest back.")
-    resource_update(
-        ORDER, actor=cs_user, ref=order_ref, changes={"price": 99}, expected_modified_at=None
+    order_update(
+        actor=cs_user, order_ref=order_ref, changes={"price": 99}, expected_modified_at=None
     )
     job = bulk_job_create(
         actor=marketing_user,

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from orders.sandbox.server import SandboxServer
-from orders.services import ORDER, resource_update
+from orders.services import order_update
 from tests.factories import seed_full_order, seed_order
 
 pytestmark = pytest.mark.integration
@@ -141,8 +141,8 @@ def test_an_outside_change_shows_in_the_timeline_of_the_view_that_notices_it(
     cs_client: Client, cs_user, sandbox: SandboxServer
 ) -> None:
     order = seed_order(sandbox, price=120, status="PURCHASED")
-    resource_update(
-        ORDER, actor=cs_user, ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    order_update(
+        actor=cs_user, order_ref=order["ref"], changes={"price": 99}, expected_modified_at=None
     )
     sandbox.state.touch_order(order["ref"], status="CANCELLED")
 
