@@ -52,7 +52,7 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}
     return {
-        "title": f"Order {order.reference_id}",
+        "title": f"Order {order.reference_id or order.ref}",
         "order_ref": order_ref,
         "order": order,
         "items": bundle.items,
@@ -71,6 +71,7 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
             error=bundle.extension.error.message if bundle.extension.error else None,
             can_edit=can_edit,
             usage=usage,
+            foreign=bundle.extension.value.unreadable_pairs if bundle.extension.value else None,
         ),
         "can_read_notes": can_read_notes,
         "notes": notes,
