@@ -47,7 +47,8 @@ class AuditEntry(models.Model):
     resource_ref = models.CharField(max_length=36, blank=True)
     order_ref = models.CharField(max_length=36, blank=True)
     method = models.CharField(max_length=8, blank=True)
-    cdp_path = models.CharField(max_length=255, blank=True)
+    # A field delete names its keys in the query, and keys other systems wrote can be long.
+    cdp_path = models.TextField(blank=True)
     request_payload = models.JSONField(null=True, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

@@ -70,6 +70,7 @@ urlpatterns: list = [
             ("keys/<extkey:key>/edit/", extensions.ext_row_edit, "row-edit"),
             ("keys/<extkey:key>/save/", extensions.ext_save, "save"),
             ("keys/<extkey:key>/delete/", extensions.ext_delete, "delete"),
+            ("fields/delete/", extensions.ext_delete_foreign, "delete-foreign"),
         )
     ],
     path("bulk/", jobs.bulk_new, name="bulk-new"),

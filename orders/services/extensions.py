@@ -13,8 +13,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlencode
 
-from orders.cdp import CdpNotFound, get_client
+from orders.cdp import CdpNotFound, DataExtension, get_client
 from orders.models import AuditEntry
 from orders.services.audited import Actor, Audited, Change, ServiceError, audited_call, serialised
 
@@ -78,12 +79,18 @@ def _client_call(scope: ExtensionScope, operation: str) -> Any:
     return getattr(get_client(), f"{scope.client_prefix}_{operation}")
 
 
-def extension_pairs(scope: ExtensionScope, parent_ref: str) -> dict[str, ExtValue] | None:
-    """The extension's pairs, or None when the extension does not exist."""
+def extension_read(scope: ExtensionScope, parent_ref: str) -> DataExtension | None:
+    """The extension as CDP holds it, or None when it does not exist."""
     try:
-        return dict(_client_call(scope, "get")(parent_ref).pairs)
+        return _client_call(scope, "get")(parent_ref)  # type: ignore[no-any-return]
     except CdpNotFound:
         return None
+
+
+def extension_pairs(scope: ExtensionScope, parent_ref: str) -> dict[str, ExtValue] | None:
+    """The extension's pairs, or None when the extension does not exist."""
+    ext = extension_read(scope, parent_ref)
+    return None if ext is None else dict(ext.pairs)
 
 
 def _read_unless_given(
@@ -178,7 +185,8 @@ def extension_delete_keys(
             action=f"orders.{scope.name}.delete_keys",
             resource_type=scope.name,
             method="DELETE",
-            cdp_path=f"{scope.ext_path(parent_ref)}/fields?name={'|'.join(keys)}",
+            cdp_path=f"{scope.ext_path(parent_ref)}/fields?"
+            + urlencode({"name": "|".join(keys)}, safe="|"),
             success_status=200,
             resource_ref=parent_ref,
             order_ref=order_ref,

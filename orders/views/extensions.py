@@ -22,7 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from orders.cdp import CdpError
+from orders.cdp import CdpError, DataExtension
+from orders.cdp.paths import field_name_problem
 from orders.ext_forms import (
     RESERVED_KEYS,
     ExtPairForm,
@@ -40,6 +41,7 @@ from orders.services.extensions import (
     KeyConflict,
     extension_delete_keys,
     extension_pairs,
+    extension_read,
     extension_replace,
     extension_set_pairs,
     same_value,
@@ -62,7 +64,7 @@ def _can_edit(request: HtmxHttpRequest) -> bool:
 def _grid(
     request: HtmxHttpRequest,
     place: ExtPlace,
-    pairs: Mapping[str, ExtValue] | None = None,
+    ext: DataExtension | None = None,
     *,
     fetch: bool = True,
 ) -> ExtGrid:
@@ -70,16 +72,17 @@ def _grid(
     error = ""
     if fetch:
         try:
-            pairs = extension_pairs(place.scope, place.parent_ref)
+            ext = extension_read(place.scope, place.parent_ref)
         except CdpError as exc:
-            pairs, error = None, exc.message
+            ext, error = None, exc.message
     return ext_grid_context(
         place.scope,
         place.parent_ref,
         place.order_ref,
-        pairs,
+        None if ext is None else ext.pairs,
         error=error,
         can_edit=_can_edit(request),
+        foreign=None if ext is None else ext.unreadable_pairs,
     )
 
 
@@ -177,7 +180,7 @@ def ext_save(
         return _render_conflict(request, grid, form, outcome)
     if not request.htmx:
         return _not_htmx(request, place, f"Saved “{key}”.", ok=True)
-    saved = ExtRow(key, outcome.get(key, value), place)
+    saved = ExtRow(key, outcome.pairs.get(key, value), place)
     warning = type_warning(place.scope, usage, key, saved.value)
     return _render(request, "ext-row", grid, row=saved, ext_focus=True, ext_row_warning=warning)
 
@@ -214,8 +217,8 @@ def _write(
     set_value: ExtValue | None = None,
     seen: ExtValue | None,
     delete: bool = False,
-) -> Mapping[str, ExtValue] | KeyConflict | str:
-    """One key-scoped write; CDP's pairs afterwards, the conflict, or an error sentence."""
+) -> DataExtension | KeyConflict | str:
+    """One key-scoped write; CDP's extension afterwards, the conflict, or an error sentence."""
     common = {
         "actor": request.user,
         "parent_ref": place.parent_ref,
@@ -231,7 +234,7 @@ def _write(
         return conflict
     except (CdpError, ServiceError) as exc:
         return exc.message
-    return dict(audited.value.pairs)
+    return audited.value  # type: ignore[no-any-return]
 
 
 @require_POST
@@ -257,7 +260,7 @@ def ext_add(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> Htt
         return _render(request, "ext-row-new", grid, ext_form=form, ext_error=outcome)
     if not request.htmx:
         return _not_htmx(request, place, f"Added “{key}”.", ok=True)
-    warning = type_warning(place.scope, grid.usage, key, outcome.get(key, value))
+    warning = type_warning(place.scope, grid.usage, key, outcome.pairs.get(key, value))
     fresh = _grid(request, place, outcome, fetch=False)
     return _grid_response(
         request, fresh, ext_warning_key=key, ext_warning=warning, ext_focus_new=True
@@ -275,11 +278,11 @@ def ext_delete(
     ok, seen = load_seen(request.POST.get("seen", ""))
     outcome = _write(request, place, key, seen=seen if ok else None, delete=True)
     if not request.htmx:
-        done = isinstance(outcome, dict)
+        done = isinstance(outcome, DataExtension)
         text = f"Deleted “{key}”." if done else getattr(outcome, "message", str(outcome))
         return _not_htmx(request, place, text, ok=done)
     grid = ExtGrid(place=place, can_edit=True)
-    if isinstance(outcome, dict):
+    if isinstance(outcome, DataExtension):
         fresh = _grid(request, place, outcome, fetch=False)
         return _grid_response(request, fresh, ext_focus_new=True)
     if isinstance(outcome, KeyConflict) and outcome.current is not None:
@@ -292,6 +295,34 @@ def ext_delete(
         row = ExtRow(key, seen if ok and seen is not None else "", place)
         response = _render(request, "ext-row", grid, row=row, ext_error=outcome, ext_focus=True)
     return reswap(retarget(response, f"#ext-row-{place.parent_ref}-{key}"), "outerHTML")
+
+
+@require_POST
+@login_required
+@permission_required("orders.change_extensions", raise_exception=True)
+def ext_delete_foreign(
+    request: HtmxHttpRequest, order_ref: str, item_ref: str = ""
+) -> HttpResponse:
+    """Remove a pair another system wrote, whose key cannot be in a URL of this application.
+
+    The key comes in the form and goes to CDP as `DELETE …/fields?name=<key>`, percent-quoted,
+    when the reference allows naming it there; otherwise the grid says why not.
+    """
+    place = _place(order_ref, item_ref)
+    key = request.POST.get("key", "")
+    problem = field_name_problem(key)
+    ok, seen = load_seen(request.POST.get("seen", ""))
+    if problem is None:
+        outcome = _write(request, place, key, seen=seen if ok else None, delete=True)
+    else:
+        outcome = f"The key “{key}” cannot be deleted through CDP's API: {problem}."
+    if isinstance(outcome, KeyConflict):
+        outcome = f"{outcome.message} Nothing was deleted; look at the pair again."
+    done = isinstance(outcome, DataExtension)
+    if not request.htmx:
+        return _not_htmx(request, place, "Deleted the pair." if done else str(outcome), ok=done)
+    grid = _grid(request, place, outcome if done else None, fetch=not done)
+    return _grid_response(request, grid, ext_grid_error="" if done else outcome)
 
 
 def replace_fingerprint(current: Mapping[str, ExtValue], new: Mapping[str, ExtValue]) -> str:
