@@ -229,8 +229,12 @@ def request_id_of(response: requests.Response) -> str | None:
     return None
 
 
-def _resource_noun(path: str) -> str:
-    """What a path is about, in words: 'order', 'order item', 'data extension', …"""
+def _resource_noun(path: str, *, created: bool = False) -> str:
+    """What a path is about, in words: 'order', 'order item', 'data extension', …
+
+    The first collection named, unless `created`: then the last, the one a POST adds to
+    (`/orders/{ref}/orderItems` creates an order item).
+    """
     segments = [s for s in path.split("?", 1)[0].split("/") if s]
     if "extensions" in segments:
         return "data extension"
@@ -238,9 +242,11 @@ def _resource_noun(path: str) -> str:
         "orderItems": "order item",
         "orderContacts": "order contact",
         "orderConsumers": "order consumer",
+        "contacts": "order contact",
+        "consumers": "order consumer",
         "orders": "order",
     }
-    for segment in segments:
+    for segment in reversed(segments) if created else segments:
         if segment in nouns:
             return nouns[segment]
     return "record"
@@ -352,10 +358,37 @@ def malformed_answer(
     detail: str,
     request_id: str | None = None,
 ) -> CdpUpstreamError:
-    """The error for a success status whose body cannot be read as the expected record."""
+    """The error for a success status whose body cannot be read as the expected record.
+
+    For a write, the success status means CDP accepted it: the sentence says the change was
+    probably applied and what to check, and never invites sending it again blindly.
+    """
+    verb = (method or "").upper()
+    noun = _resource_noun(path or "", created=verb == "POST")
+    answered = f"CDP accepted it (HTTP {status}) but" if status else "CDP accepted it but"
+    unreadable = f"{answered} sent an answer this application cannot read"
+    if verb == "POST":
+        text = (
+            f"The new {noun} was probably created: {unreadable}. Reload the order and look "
+            f"for it there before creating it again, or it may be there twice."
+        )
+    elif verb == "DELETE":
+        text = (
+            f"The {noun} was probably deleted: {unreadable}. Reload the order to check that "
+            "it is gone."
+        )
+    elif verb in _WRITE_METHODS:
+        text = (
+            f"The change was probably applied: {unreadable}. Reload the order and check the "
+            f"{noun} before saving again."
+        )
+    else:
+        text = (
+            "CDP sent an answer this application cannot read, so nothing is shown from it. "
+            "Try again; if it keeps happening, tell an administrator."
+        )
     return CdpUpstreamError(
-        "CDP sent an answer this application cannot read, so nothing is shown from it. "
-        "Try again; if it keeps happening, tell an administrator.",
+        text,
         status=status,
         method=method,
         path=path,
