@@ -124,6 +124,7 @@ class CdpForm(forms.Form):
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.editing = editing
+        self._keep_unknown_choices()
         if editing:
             for name in self.read_only_on_edit:
                 self.fields[name].disabled = True
@@ -133,6 +134,19 @@ class CdpForm(forms.Form):
             for name, field in self.fields.items():
                 if name not in CONTROL_FIELDS and not field.disabled:
                     field.show_hidden_initial = True
+
+    def _keep_unknown_choices(self) -> None:
+        """Offer a value CDP holds that is not among a list's choices, as it is.
+
+        Another system may have set, say, a status this form does not list. Without this,
+        the select would show (and an untouched save would send) the first choice instead.
+        """
+        for name, field in self.fields.items():
+            current = self.initial.get(name)
+            if not isinstance(field, forms.ChoiceField) or not isinstance(current, str):
+                continue
+            if current and current not in {str(value) for value, _ in field.choices}:
+                field.choices = [*field.choices, (current, f"{current} (set outside cdpadmin)")]
 
     def clean_modifiedAt(self) -> datetime | None:
         raw = self.cleaned_data.get("modifiedAt") or ""
