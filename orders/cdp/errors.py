@@ -33,6 +33,8 @@ REQUEST_ID_HEADERS = (
 _FIELD = re.compile(r"[A-Za-z_]\w*(?:\[\d+\])*(?:\.[A-Za-z_]\w*(?:\[\d+\])*)*", re.ASCII)
 _REDACTED = "[redacted]"
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Said whenever the request cannot have reached CDP; `services.in_doubt` relies on it.
+NOTHING_CHANGED = "Nothing was changed"
 
 
 class CdpContext(TypedDict, total=False):
@@ -431,9 +433,9 @@ def error_from_exception(
         "The change may or may not have been applied; reload to check before trying again."
     )
     if kind == "refused":
-        text = "Could not connect to CDP. Nothing was changed; try again in a moment."
+        text = f"Could not connect to CDP. {NOTHING_CHANGED}; try again in a moment."
     elif kind == "connect_timeout":
-        text = f"CDP did not answer in {seconds}. Nothing was changed; try again."
+        text = f"CDP did not answer in {seconds}. {NOTHING_CHANGED}; try again."
     elif kind == "timeout":
         text = f"CDP did not answer in {seconds}. " + (
             maybe_applied if method.upper() in _WRITE_METHODS else "Nothing was changed; try again."

@@ -25,6 +25,7 @@ from orders.services.audited import (
     serialised,
     to_cdp_json,
 )
+from orders.services.in_doubt import update_in_doubt
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,19 @@ ORDER_REQUIRED_ON_UPDATE = ("referenceId", "orderedAt", "currencyCode", "price")
 class EditConflict(ServiceError):
     """CDP's copy changed after the user's form was rendered; nothing was written."""
 
-    def __init__(self, kind: ResourceKind, current: Any, changed_by: str | None) -> None:
+    def __init__(
+        self, kind: ResourceKind, current: Any, changed_by: str | None, *, in_doubt: bool = False
+    ) -> None:
         when = timezone.localtime(current.modified_at).strftime("%H:%M on %d %b %Y")
         who = changed_by or "Someone"
+        doubt = (
+            " The last save of it got no clear answer from CDP, so this may be that change: "
+            "it may already be in CDP."
+            if in_doubt
+            else ""
+        )
         super().__init__(
-            f"{who} changed this {kind.label} at {when}. Your edits are below; "
+            f"{who} changed this {kind.label} at {when}.{doubt} Your edits are below; "
             "review them against the current values and save again."
         )
         self.kind = kind
@@ -111,7 +120,10 @@ def last_change_by(resource_ref: str, modified_at: datetime) -> str | None:
 def _read_checked(kind: ResourceKind, ref: str, expected_modified_at: datetime | None) -> Any:
     current = _client_call(kind, "get")(ref)
     if expected_modified_at is not None and current.modified_at != expected_modified_at:
-        raise EditConflict(kind, current, last_change_by(ref, current.modified_at))
+        in_doubt = update_in_doubt(resource_ref=ref) is not None
+        raise EditConflict(
+            kind, current, last_change_by(ref, current.modified_at), in_doubt=in_doubt
+        )
     return current
 
 

@@ -30,6 +30,7 @@ from orders.services import (
     resource_delete,
     resource_update,
 )
+from orders.services.in_doubt import child_create_resolve
 from orders.services.resources import KINDS, ORDER, ResourceKind
 from orders.views.common import HtmxHttpRequest
 from orders.views.order_page import order_page_context
@@ -111,6 +112,13 @@ def order_url(order_ref: str) -> str:
     return reverse("order-detail", kwargs={"order_ref": order_ref})
 
 
+def already_created(resource: ResourceKind) -> str:
+    return (
+        f"CDP had applied your first attempt: this {resource.label} was already on the "
+        "order, with the same fields, so nothing was sent again."
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("orders.change_orders", raise_exception=True)
@@ -124,11 +132,24 @@ def resource_create_view(request: HtmxHttpRequest, kind: str, order_ref: str = "
     if load_error:
         refuse(request, form, load_error)
     elif request.method == "POST" and form.is_valid():
-        audited = attempt(
+        found = attempt(
             form,
-            lambda: resource_create(
-                resource, actor=request.user, body=form.cdp_body(), order_ref=order_ref
+            lambda: child_create_resolve(
+                resource, actor=request.user, order_ref=order_ref, body=form.cdp_body()
             ),
+        )
+        if isinstance(found, Audited):
+            confirm(request, already_created(resource), found)
+            return redirect(order_url(order_ref))
+        audited = (
+            None
+            if form.errors
+            else attempt(
+                form,
+                lambda: resource_create(
+                    resource, actor=request.user, body=form.cdp_body(), order_ref=order_ref
+                ),
+            )
         )
         if isinstance(audited, Audited):
             confirm(request, f"The {resource.label} was created.", audited)
