@@ -171,6 +171,8 @@ class BulkJob(models.Model):
     remove_keys = models.JSONField(default=list, blank=True)
     cancel_requested = models.BooleanField(default=False)
     error_message = models.TextField(blank=True)
+    # Set while the job waits out CDP's rate limit (429), for the job page to say so.
+    paused_until = models.DateTimeField(null=True, blank=True)
     task_result_id = models.CharField(max_length=64, blank=True)
     reverts = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reverted_by"

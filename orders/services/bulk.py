@@ -12,9 +12,11 @@ never fails an order.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.db import close_old_connections, connection, connections, transaction
@@ -39,21 +41,30 @@ T = TypeVar("T")
 JOB_CONCURRENCY = 8  # measured: 8 reaches the rate limit at 100 ms latency; 4 used 73% of it
 
 
-class Throttle:
-    """Pacing shared by every thread of one job.
+# A 429 that goes on for one order doubles the pause each time, up to this: a sustained limit
+# costs a few attempts (each audited), not one per second.
+MAX_PAUSE_S = 30.0
 
-    A 429 pauses all threads until CDP's `Retry-After` has passed, and widens the spacing
-    between order starts; each success narrows it again. So the job settles just under the
-    rate limit instead of bursting into it after every pause. (The preview's short burst of
-    reads makes do with `orders.lookups.RateLimitGate`, which only pauses and gives up.)
+
+class Throttle:
+    """Pacing shared by every thread of one job: the gate every write waits at.
+
+    A 429 pauses all threads until CDP's `Retry-After` has passed (longer when the same
+    order keeps being refused), and widens the spacing between order starts; each success
+    narrows it again. So the job settles just under the rate limit instead of bursting into
+    it after every pause. Threads wait here before reading and writing an order, so a pause
+    never leaves an intent row without its write. `on_pause` hears each new resume time
+    (seconds from now), for the job page. (The preview's short burst of reads makes do with
+    `orders.lookups.RateLimitGate`, which only pauses and gives up.)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_pause: Callable[[float], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._resume_at = 0.0
         self._next_slot = 0.0
         self.spacing = 0.0
         self.rate_limited_count = 0
+        self.on_pause = on_pause
 
     def wait(self) -> None:
         with self._lock:
@@ -63,11 +74,17 @@ class Throttle:
         if slot > now:
             time.sleep(slot - now)
 
-    def rate_limited(self, retry_after: float | None) -> None:
+    def rate_limited(self, retry_after: float | None, *, refusals: int = 1) -> None:
+        """CDP refused with 429; `refusals` counts them in a row for the same order."""
+        pause = max(retry_after or 1.0, min(2.0 ** (refusals - 1), MAX_PAUSE_S))
         with self._lock:
             self.rate_limited_count += 1
-            self._resume_at = max(self._resume_at, time.monotonic() + (retry_after or 1.0))
+            now = time.monotonic()
+            self._resume_at = max(self._resume_at, now + pause)
             self.spacing = min(max(self.spacing * 1.5, 0.02), 2.0)
+            waiting = self._resume_at - now
+        if self.on_pause is not None:
+            self.on_pause(waiting)
 
     def succeeded(self) -> None:
         with self._lock:
@@ -75,16 +92,26 @@ class Throttle:
 
 
 def with_backoff(call: Callable[[], T], throttle: Throttle) -> T:
-    """`call()`, waiting and retrying on 429 for as long as it takes."""
+    """`call()`, waiting at the throttle first, and again after each 429, until it is done."""
+    refusals = 0
     while True:
         throttle.wait()
         try:
             result = call()
         except CdpRateLimited as exc:
-            throttle.rate_limited(exc.retry_after)
+            refusals += 1
+            throttle.rate_limited(exc.retry_after, refusals=refusals)
             continue
         throttle.succeeded()
         return result
+
+
+def _show_pause(job: BulkJob) -> Callable[[float], None]:
+    def show(seconds: float) -> None:
+        until = timezone.now() + timedelta(seconds=seconds)
+        BulkJob.objects.filter(pk=job.pk).update(paused_until=until)
+
+    return show
 
 
 # --- jobs ----------------------------------------------------------------------------------
@@ -231,7 +258,7 @@ def _run_locked(job: BulkJob, concurrency: int, stop_after: int | None) -> dict[
     if stop_after is not None:
         pending = pending[:stop_after]
     BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING, error_message="")
-    throttle = Throttle()
+    throttle = Throttle(on_pause=_show_pause(job))
     queue = iter(pending)
     queue_lock = threading.Lock()
     stop = threading.Event()
@@ -273,7 +300,7 @@ def _finish(job: BulkJob) -> None:
     else:
         status = BulkJob.Status.DONE
     finished = None if status == BulkJob.Status.PENDING else timezone.now()
-    BulkJob.objects.filter(pk=job.pk).update(status=status, finished_at=finished)
+    BulkJob.objects.filter(pk=job.pk).update(status=status, finished_at=finished, paused_until=None)
 
 
 COUNTED_STATES = ("done", "skipped", "failed", "not_found", "unresolved", "pending")
@@ -353,12 +380,22 @@ def bulk_job_results(job: BulkJob, limit: int = 1000) -> list[BulkJobOrder]:
 
 def job_summary(job: BulkJob) -> dict[str, Any]:
     counts = bulk_job_counts(job)
+    finished = bulk_job_is_finished(job)
     return {
         "job": job,
         "counts": counts,
         "bar": job_bar(counts),
-        "finished": bulk_job_is_finished(job),
+        "finished": finished,
+        "rate_limit_wait_s": None if finished else rate_limit_wait_s(job),
     }
+
+
+def rate_limit_wait_s(job: BulkJob) -> int | None:
+    """Whole seconds until the job resumes after CDP's rate limit, or None if not waiting."""
+    if job.paused_until is None:
+        return None
+    left = (job.paused_until - timezone.now()).total_seconds()
+    return math.ceil(left) if left > 0 else None
 
 
 # --- revert ----------------------------------------------------------------------------------
