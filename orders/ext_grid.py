@@ -171,13 +171,13 @@ class ExtRow:
         """Why this row cannot be edited here; empty when it can."""
         if key_error(self.key):
             return (
-                "Written outside this application: CDP holds this key, but this application "
-                "would not create it (keys here are camelCase letters and digits)."
+                "Read-only: written outside this application, which would not create this key "
+                "(it makes camelCase keys of letters and digits)."
             )
         if not self.is_primitive:
             return (
-                f"Written outside this application: CDP holds {_VALUE_ARTICLES[self.type]} here, "
-                "and this application edits only text, true/false and numbers."
+                f"Read-only: CDP holds {_VALUE_ARTICLES[self.type]} here; this application "
+                "edits only text, true/false and numbers."
             )
         return ""
 

@@ -267,7 +267,7 @@ def test_the_planted_data_is_shown_escaped_not_hidden(sandbox: SandboxServer) ->
     # Foreign keys are listed, read-only, with the reason.
     assert "store_location" in text and "LoyaltyTier" in text
     assert "k" * 300 in text
-    assert "this application would not create" in text
+    assert "which would not create this key" in text
     # The order's own fields CDP sent in an unreadable form are shown as CDP sent them.
     assert "last Tuesday" in text and "12.50" in text
 
