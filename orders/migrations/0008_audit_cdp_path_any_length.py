@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0006_signin_attempts"),
+        ("orders", "0007_audit_checkpoints"),
     ]
 
     operations = [

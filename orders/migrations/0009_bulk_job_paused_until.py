@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_audit_cdp_path_any_length'),
+        ('orders', '0008_audit_cdp_path_any_length'),
     ]
 
     operations = [
