@@ -77,6 +77,7 @@ EXT_RULES = {
     "row-edit": get("extensions"),
     "save": post("extensions", ok=200),  # an empty form comes back with its errors
     "delete": post("extensions"),  # no value seen: a conflict, reported on the order page
+    "delete-foreign": post("extensions"),  # no key named: refused, said on the order page
 }
 
 RULES: dict[str, Rule] = {
