@@ -61,6 +61,13 @@ def children(sandbox: SandboxServer, order_ref: str, collection: str) -> list[di
     return list(refs[collection])
 
 
+def order_for_items(sandbox: SandboxServer) -> tuple[str, int, str]:
+    """An order; how many items it has; the URL of its new-item form."""
+    order_ref = seed_full_order(sandbox)["order"]["ref"]
+    before = len(children(sandbox, order_ref, "orderItems"))
+    return order_ref, before, f"/orders/{order_ref}/items/new/"
+
+
 @pytest.mark.parametrize("segment", list(CHILDREN))
 def test_resubmitting_a_create_that_timed_out_finds_what_cdp_made_and_creates_nothing(
     slow_cdp: SandboxServer, cs_client: Client, segment: str
@@ -100,32 +107,28 @@ def test_resubmitting_a_create_that_timed_out_finds_what_cdp_made_and_creates_no
 def test_after_a_resolved_create_the_same_form_creates_a_second_child_deliberately(
     slow_cdp: SandboxServer, cs_client: Client
 ) -> None:
-    _, collection, data = CHILDREN["items"]
-    order_ref = seed_full_order(slow_cdp)["order"]["ref"]
-    before = len(children(slow_cdp, order_ref, collection))
-    url = f"/orders/{order_ref}/items/new/"
+    data = CHILDREN["items"][2]
+    order_ref, before, url = order_for_items(slow_cdp)
 
     cs_client.post(url, data)  # answered in time: created
     cs_client.post(url, data)  # the same fields again, on purpose
 
-    assert len(children(slow_cdp, order_ref, collection)) == before + 2
+    assert len(children(slow_cdp, order_ref, "orderItems")) == before + 2
 
 
 def test_a_create_refused_by_cdp_is_not_in_doubt_and_is_sent_again(
     slow_cdp: SandboxServer, cs_client: Client
 ) -> None:
-    _, collection, data = CHILDREN["items"]
-    order_ref = seed_full_order(slow_cdp)["order"]["ref"]
-    before = len(children(slow_cdp, order_ref, collection))
+    data = CHILDREN["items"][2]
+    order_ref, before, url = order_for_items(slow_cdp)
     slow_cdp.inject(status=503, method="POST", path_prefix=f"/v2.1/orders/{order_ref}/orderItems")
     slow_cdp.inject(status=400, method="POST", path_prefix=f"/v2.1/orders/{order_ref}/orderItems")
-    url = f"/orders/{order_ref}/items/new/"
 
     cs_client.post(url, data)  # 503: in doubt, but nothing was made
     cs_client.post(url, data)  # looked for it, found nothing: sent again, refused (400)
     cs_client.post(url, data)  # a refusal changed nothing: created
 
-    assert len(children(slow_cdp, order_ref, collection)) == before + 1
+    assert len(children(slow_cdp, order_ref, "orderItems")) == before + 1
     assert len([r for r in slow_cdp.request_log if r.method == "POST"]) == 3
 
 
