@@ -46,6 +46,7 @@ class CdpContext(TypedDict, total=False):
     cdp_message: str | None
     more_info: str | None
     request_id: str | None
+    maybe_applied: bool
 
 
 class CdpError(Exception):
@@ -55,7 +56,9 @@ class CdpError(Exception):
     the HTTP status (None when no answer came), `method` and `path` locate the call (the path
     never has the host or credentials in it), `cdp_message` is CDP's own wording when it gave
     one, `more_info` its support link (`moreInfoUrl`, or `moreInfo` as some clients name it),
-    and `request_id` the id from the response headers when present.
+    and `request_id` the id from the response headers when present. `maybe_applied` is True
+    for a write that may have taken effect although no success was heard (no answer after
+    sending, a 5xx, an unreadable success): it is in doubt, not failed.
     """
 
     def __init__(
@@ -68,9 +71,11 @@ class CdpError(Exception):
         cdp_message: str | None = None,
         more_info: str | None = None,
         request_id: str | None = None,
+        maybe_applied: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.maybe_applied = maybe_applied
         self.status = status
         self.method = method
         self.path = path
@@ -344,7 +349,7 @@ def error_from_response(
                 f"CDP failed to answer (HTTP {status}). Try again in a moment; if it keeps "
                 "happening, tell an administrator."
             )
-        return CdpUpstreamError(text, **context)
+        return CdpUpstreamError(text, maybe_applied=method.upper() in _WRITE_METHODS, **context)
     return CdpUpstreamError(
         f"CDP gave an unexpected answer (HTTP {status}). Try again; if it keeps happening, "
         "tell an administrator.",
@@ -396,6 +401,7 @@ def malformed_answer(
         path=path,
         detail=detail,
         request_id=request_id,
+        maybe_applied=verb in _WRITE_METHODS,
     )
 
 
@@ -444,4 +450,5 @@ def error_from_exception(
         text = "The connection to CDP was lost before it answered. " + (
             maybe_applied if method.upper() in _WRITE_METHODS else "Nothing was changed; try again."
         )
-    return CdpUnavailable(text, method=method, path=path)
+    maybe = kind in ("timeout", "dropped") and method.upper() in _WRITE_METHODS
+    return CdpUnavailable(text, method=method, path=path, maybe_applied=maybe)

@@ -77,6 +77,18 @@ def create_in_doubt(*, kind: ResourceKind, order_ref: str, payload: Any) -> Audi
     return None
 
 
+def resubmit_hint(*, kind: ResourceKind, order_ref: str, body: Mapping[str, Any]) -> str:
+    """What to tell someone whose child create just ended in doubt; empty when it did not."""
+    if kind.name == "order" or not order_ref:
+        return ""
+    if create_in_doubt(kind=kind, order_ref=order_ref, payload=to_cdp_json(body)) is None:
+        return ""
+    return (
+        f"Pressing Create again is safe: cdpadmin first looks on the order for a {kind.label} "
+        "with these fields made by this attempt, and creates nothing if CDP has it."
+    )
+
+
 def update_in_doubt(*, resource_ref: str) -> AuditEntry | None:
     """The latest change to this resource, if its outcome is in doubt."""
     latest = (

@@ -30,7 +30,7 @@ from orders.services import (
     resource_delete,
     resource_update,
 )
-from orders.services.in_doubt import child_create_resolve
+from orders.services.in_doubt import child_create_resolve, resubmit_hint
 from orders.services.resources import KINDS, ORDER, ResourceKind
 from orders.views.common import HtmxHttpRequest
 from orders.views.order_page import order_page_context
@@ -154,6 +154,9 @@ def resource_create_view(request: HtmxHttpRequest, kind: str, order_ref: str = "
         if isinstance(audited, Audited):
             confirm(request, f"The {resource.label} was created.", audited)
             return redirect(order_url(order_ref or audited.value.ref))
+        hint = resubmit_hint(kind=resource, order_ref=order_ref, body=form.cdp_body())
+        if hint:
+            form.add_error(None, hint)
     return render(
         request,
         "orders/resource_form.html",

@@ -32,7 +32,12 @@ from orders.cdp import (
     CdpValidationError,
     Order,
 )
-from orders.cdp.errors import field_from_message, malformed_answer, parse_retry_after
+from orders.cdp.errors import (
+    error_from_exception,
+    field_from_message,
+    malformed_answer,
+    parse_retry_after,
+)
 from tests.cdp.support import (
     API_TOKEN,
     BASE_URL,
@@ -180,6 +185,17 @@ def test_an_unreadable_success_to_a_write_says_it_was_probably_applied(
     assert error.message.startswith(says)
     assert "HTTP 201" in error.message and "Reload the order" in error.message
     assert "try again" not in error.message.lower()
+    assert error.maybe_applied
+
+
+def test_only_writes_that_may_have_landed_are_marked_in_doubt() -> None:
+    path = f"/v2.1/orders/{ORDER_REF}"
+    assert not malformed_answer(method="GET", path=path, status=200, detail="x").maybe_applied
+    timeout = requests.ReadTimeout("read timed out")
+    refused = requests.ConnectionError(MaxRetryError(None, "/", NewConnectionError(None, "x")))
+    assert error_from_exception(timeout, method="PATCH", path=path, timeout=1).maybe_applied
+    assert not error_from_exception(timeout, method="GET", path=path, timeout=1).maybe_applied
+    assert not error_from_exception(refused, method="PATCH", path=path, timeout=1).maybe_applied
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,9 @@ def test_resubmitting_a_create_that_timed_out_finds_what_cdp_made_and_creates_no
 
     first = cs_client.post(url, data)
     assert first.status_code == 200
-    assert "may or may not have been applied" in html.unescape(first.content.decode())
+    said = html.unescape(first.content.decode())
+    assert "may or may not have been applied" in said
+    assert "Pressing Create again is safe" in said
     time.sleep(DELAY_S)  # the user reads the message; CDP finishes meanwhile
 
     second = cs_client.post(url, data, follow=True)
@@ -111,7 +113,8 @@ def test_after_a_resolved_create_the_same_form_creates_a_second_child_deliberate
     order_ref, before, url = order_for_items(slow_cdp)
 
     cs_client.post(url, data)  # answered in time: created
-    cs_client.post(url, data)  # the same fields again, on purpose
+    again = cs_client.post(url, data, follow=True)  # the same fields again, on purpose
+    assert "The order item was created." in html.unescape(again.content.decode())
 
     assert len(children(slow_cdp, order_ref, "orderItems")) == before + 2
 
@@ -124,7 +127,8 @@ def test_a_create_refused_by_cdp_is_not_in_doubt_and_is_sent_again(
     slow_cdp.inject(status=503, method="POST", path_prefix=f"/v2.1/orders/{order_ref}/orderItems")
     slow_cdp.inject(status=400, method="POST", path_prefix=f"/v2.1/orders/{order_ref}/orderItems")
 
-    cs_client.post(url, data)  # 503: in doubt, but nothing was made
+    first = cs_client.post(url, data)  # 503: in doubt, but nothing was made
+    assert "Pressing Create again is safe" in html.unescape(first.content.decode())
     cs_client.post(url, data)  # looked for it, found nothing: sent again, refused (400)
     cs_client.post(url, data)  # a refusal changed nothing: created
 
