@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """Audit rows keep field-delete paths of any length; a bulk job can say it is paused."""
 
     dependencies = [
-        ("orders", "0007_audit_checkpoints"),
+        ("orders", "0009_bulk_order_unresolved"),
     ]
 
     operations = [
