@@ -8,8 +8,9 @@ hidden field so the service can tell whether CDP's copy changed meanwhile.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -145,8 +146,9 @@ class CdpForm(forms.Form):
             current = self.initial.get(name)
             if not isinstance(field, forms.ChoiceField) or not isinstance(current, str):
                 continue
-            if current and current not in {str(value) for value, _ in field.choices}:
-                field.choices = [*field.choices, (current, f"{current} (set outside cdpadmin)")]
+            choices = list(cast(Iterable[tuple[Any, Any]], field.choices))
+            if current and current not in {str(value) for value, _ in choices}:
+                field.choices = [*choices, (current, f"{current} (set outside cdpadmin)")]
 
     def clean_modifiedAt(self) -> datetime | None:
         raw = self.cleaned_data.get("modifiedAt") or ""

@@ -46,7 +46,6 @@ class CdpContext(TypedDict, total=False):
     cdp_message: str | None
     more_info: str | None
     request_id: str | None
-    maybe_applied: bool
 
 
 class CdpError(Exception):
@@ -146,9 +145,14 @@ class CdpUpstreamError(CdpError):
     """
 
     def __init__(
-        self, message: str, *, detail: str | None = None, **context: Unpack[CdpContext]
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        maybe_applied: bool = False,
+        **context: Unpack[CdpContext],
     ) -> None:
-        super().__init__(message, **context)
+        super().__init__(message, maybe_applied=maybe_applied, **context)
         self.detail = detail
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
@@ -162,10 +163,14 @@ class Reader:
         value = self.data.get(key)
         if isinstance(value, str) and _JSON_NUMBER.fullmatch(value.strip()):
             number = float(value) if any(c in value for c in ".eE") else int(value)
-            return number if math.isfinite(number) else self.keep(key, value)
+            if math.isfinite(number):
+                return number
+            self.keep(key, value)
+            return None
         value = self._get(key, (int, float), "a number")
         if isinstance(value, float) and not math.isfinite(value):
-            return self.keep(key, value)
+            self.keep(key, value)
+            return None
         return value  # type: ignore[no-any-return]
 
     def number(self, key: str) -> Decimal | None:
@@ -179,7 +184,8 @@ class Reader:
         value = self._numeric(key)
         if isinstance(value, float):
             if not value.is_integer():
-                return self.keep(key, self.data.get(key))
+                self.keep(key, self.data.get(key))
+                return None
             return int(value)
         return value
 
@@ -234,7 +240,7 @@ TIMESTAMPS: FieldSpec = (
 
 
 def foreign_fields(
-    raw: Mapping[str, Any], unreadable: Mapping[str, Any], known: set[str]
+    raw: Mapping[str, Any], unreadable: Mapping[str, Any], known: AbstractSet[str]
 ) -> dict[str, Any]:
     """What a record holds beyond what it reads: unreadable values, then unknown fields."""
     found = dict(unreadable)

@@ -10,6 +10,7 @@ CDP sent them, for pages to show as such.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -59,7 +60,7 @@ _ORDER_KNOWN = (
 )
 
 
-def _kept(reader: Reader, known: set[str]) -> dict[str, Any]:
+def _kept(reader: Reader, known: AbstractSet[str]) -> dict[str, Any]:
     """`raw` and `foreign` of a record read by `reader`."""
     return {
         "raw": freeze(reader.data),
@@ -322,7 +323,7 @@ class DataExtension:
             for key, value in reader.data.items()
             if key not in EXTENSION_ENVELOPE_KEYS and _is_pair_value(value)
         }
-        values = {
+        values: dict[str, Any] = {
             "ref": reader.ref(),
             "name": reader.text("name"),
             # The documented example's parent link is a list URL [BUG]; keep only a real ref.

@@ -318,11 +318,12 @@ def ext_delete_foreign(
         outcome = f"The key “{key}” cannot be deleted through CDP's API: {problem}."
     if isinstance(outcome, KeyConflict):
         outcome = f"{outcome.message} Nothing was deleted; look at the pair again."
-    done = isinstance(outcome, DataExtension)
+    ext = outcome if isinstance(outcome, DataExtension) else None
+    error = "" if ext is not None else str(outcome)
     if not request.htmx:
-        return _not_htmx(request, place, "Deleted the pair." if done else str(outcome), ok=done)
-    grid = _grid(request, place, outcome if done else None, fetch=not done)
-    return _grid_response(request, grid, ext_grid_error="" if done else outcome)
+        return _not_htmx(request, place, error or "Deleted the pair.", ok=not error)
+    grid = _grid(request, place, ext, fetch=ext is None)
+    return _grid_response(request, grid, ext_grid_error=error)
 
 
 def replace_fingerprint(current: Mapping[str, ExtValue], new: Mapping[str, ExtValue]) -> str:

@@ -132,12 +132,13 @@ def resource_create_view(request: HtmxHttpRequest, kind: str, order_ref: str = "
     if load_error:
         refuse(request, form, load_error)
     elif request.method == "POST" and form.is_valid():
-        found = attempt(
-            form,
-            lambda: child_create_resolve(
+        try:
+            found = child_create_resolve(
                 resource, actor=request.user, order_ref=order_ref, body=form.cdp_body()
-            ),
-        )
+            )
+        except CdpError as exc:
+            found = None
+            form.add_error(None, exc.message)
         if isinstance(found, Audited):
             confirm(request, already_created(resource), found)
             return redirect(order_url(order_ref))
