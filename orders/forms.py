@@ -8,9 +8,9 @@ hidden field so the service can tell whether CDP's copy changed meanwhile.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -125,6 +125,7 @@ class CdpForm(forms.Form):
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.editing = editing
+        self._keep_unknown_choices()
         if editing:
             for name in self.read_only_on_edit:
                 self.fields[name].disabled = True
@@ -139,8 +140,29 @@ class CdpForm(forms.Form):
 
     @classmethod
     def shown_initial(cls, data: Mapping[str, Any]) -> dict[str, Any]:
-        """The read-only fields' values as the posted form showed them (its hidden initials)."""
-        return {name: data.get(f"initial-{name}", "") for name in cls.read_only_on_edit}
+        """The read-only fields' values as the posted form showed them (its hidden initials).
+
+        A list's shown value comes along too, so one set outside cdpadmin stays a choice.
+        """
+        shown = {name: data.get(f"initial-{name}", "") for name in cls.read_only_on_edit}
+        for name, field in cls.base_fields.items():
+            if type(field) is forms.ChoiceField and f"initial-{name}" in data:
+                shown.setdefault(name, data.get(f"initial-{name}"))
+        return shown
+
+    def _keep_unknown_choices(self) -> None:
+        """Offer a value CDP holds that is not among a list's choices, as it is.
+
+        Another system may have set, say, a status this form does not list. Without this,
+        the select would show (and an untouched save would send) the first choice instead.
+        """
+        for name, field in self.fields.items():
+            current = self.initial.get(name)
+            if not isinstance(field, forms.ChoiceField) or not isinstance(current, str):
+                continue
+            choices = list(cast(Iterable[tuple[Any, Any]], field.choices))
+            if current and current not in {str(value) for value, _ in choices}:
+                field.choices = [*choices, (current, f"{current} (set outside cdpadmin)")]
 
     def clean_modifiedAt(self) -> datetime | None:
         raw = self.cleaned_data.get("modifiedAt") or ""

@@ -47,7 +47,8 @@ class AuditEntry(models.Model):
     resource_ref = models.CharField(max_length=36, blank=True)
     order_ref = models.CharField(max_length=36, blank=True)
     method = models.CharField(max_length=8, blank=True)
-    cdp_path = models.CharField(max_length=255, blank=True)
+    # A field delete names its keys in the query, and keys other systems wrote can be long.
+    cdp_path = models.TextField(blank=True)
     request_payload = models.JSONField(null=True, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
@@ -170,6 +171,8 @@ class BulkJob(models.Model):
     remove_keys = models.JSONField(default=list, blank=True)
     cancel_requested = models.BooleanField(default=False)
     error_message = models.TextField(blank=True)
+    # Set while the job waits out CDP's rate limit (429), for the job page to say so.
+    paused_until = models.DateTimeField(null=True, blank=True)
     task_result_id = models.CharField(max_length=64, blank=True)
     reverts = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reverted_by"

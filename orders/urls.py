@@ -76,6 +76,11 @@ urlpatterns: list[URLPattern] = [
         name="ext-delete",
     ),
     path(
+        "orders/<cdpref:order_ref>/ext/fields/delete/",
+        extensions.ext_delete_foreign,
+        name="ext-delete-foreign",
+    ),
+    path(
         "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/",
         extensions.ext_grid,
         name="ext-item-grid",
@@ -109,6 +114,11 @@ urlpatterns: list[URLPattern] = [
         "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/keys/<extkey:key>/delete/",
         extensions.ext_delete,
         name="ext-item-delete",
+    ),
+    path(
+        "orders/<cdpref:order_ref>/items/<cdpref:item_ref>/ext/fields/delete/",
+        extensions.ext_delete_foreign,
+        name="ext-item-delete-foreign",
     ),
     path("bulk/", jobs.bulk_new, name="bulk-new"),
     path("bulk/run/", jobs.bulk_run, name="bulk-run"),

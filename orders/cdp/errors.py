@@ -33,6 +33,8 @@ REQUEST_ID_HEADERS = (
 _FIELD = re.compile(r"[A-Za-z_]\w*(?:\[\d+\])*(?:\.[A-Za-z_]\w*(?:\[\d+\])*)*", re.ASCII)
 _REDACTED = "[redacted]"
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Said whenever the request cannot have reached CDP; `services.in_doubt` relies on it.
+NOTHING_CHANGED = "Nothing was changed"
 
 
 class CdpContext(TypedDict, total=False):
@@ -53,7 +55,9 @@ class CdpError(Exception):
     the HTTP status (None when no answer came), `method` and `path` locate the call (the path
     never has the host or credentials in it), `cdp_message` is CDP's own wording when it gave
     one, `more_info` its support link (`moreInfoUrl`, or `moreInfo` as some clients name it),
-    and `request_id` the id from the response headers when present.
+    and `request_id` the id from the response headers when present. `maybe_applied` is True
+    for a write that may have taken effect although no success was heard (no answer after
+    sending, a 5xx, an unreadable success): it is in doubt, not failed.
     """
 
     def __init__(
@@ -66,9 +70,11 @@ class CdpError(Exception):
         cdp_message: str | None = None,
         more_info: str | None = None,
         request_id: str | None = None,
+        maybe_applied: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.maybe_applied = maybe_applied
         self.status = status
         self.method = method
         self.path = path
@@ -139,9 +145,14 @@ class CdpUpstreamError(CdpError):
     """
 
     def __init__(
-        self, message: str, *, detail: str | None = None, **context: Unpack[CdpContext]
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        maybe_applied: bool = False,
+        **context: Unpack[CdpContext],
     ) -> None:
-        super().__init__(message, **context)
+        super().__init__(message, maybe_applied=maybe_applied, **context)
         self.detail = detail
 
 
@@ -229,8 +240,12 @@ def request_id_of(response: requests.Response) -> str | None:
     return None
 
 
-def _resource_noun(path: str) -> str:
-    """What a path is about, in words: 'order', 'order item', 'data extension', …"""
+def _resource_noun(path: str, *, created: bool = False) -> str:
+    """What a path is about, in words: 'order', 'order item', 'data extension', …
+
+    The first collection named, unless `created`: then the last, the one a POST adds to
+    (`/orders/{ref}/orderItems` creates an order item).
+    """
     segments = [s for s in path.split("?", 1)[0].split("/") if s]
     if "extensions" in segments:
         return "data extension"
@@ -238,9 +253,11 @@ def _resource_noun(path: str) -> str:
         "orderItems": "order item",
         "orderContacts": "order contact",
         "orderConsumers": "order consumer",
+        "contacts": "order contact",
+        "consumers": "order consumer",
         "orders": "order",
     }
-    for segment in segments:
+    for segment in reversed(segments) if created else segments:
         if segment in nouns:
             return nouns[segment]
     return "record"
@@ -341,7 +358,7 @@ def error_from_response(
                 f"CDP failed to answer (HTTP {status}). Try again in a moment; if it keeps "
                 "happening, tell an administrator."
             )
-        return CdpUpstreamError(text, **context)
+        return CdpUpstreamError(text, maybe_applied=method.upper() in _WRITE_METHODS, **context)
     return CdpUpstreamError(
         f"CDP gave an unexpected answer (HTTP {status}). Try again; if it keeps happening, "
         "tell an administrator.",
@@ -357,15 +374,43 @@ def malformed_answer(
     detail: str,
     request_id: str | None = None,
 ) -> CdpUpstreamError:
-    """The error for a success status whose body cannot be read as the expected record."""
+    """The error for a success status whose body cannot be read as the expected record.
+
+    For a write, the success status means CDP accepted it: the sentence says the change was
+    probably applied and what to check, and never invites sending it again blindly.
+    """
+    verb = (method or "").upper()
+    noun = _resource_noun(path or "", created=verb == "POST")
+    answered = f"CDP accepted it (HTTP {status}) but" if status else "CDP accepted it but"
+    unreadable = f"{answered} sent an answer this application cannot read"
+    if verb == "POST":
+        text = (
+            f"The new {noun} was probably created: {unreadable}. Reload the order and look "
+            f"for it there before creating it again, or it may be there twice."
+        )
+    elif verb == "DELETE":
+        text = (
+            f"The {noun} was probably deleted: {unreadable}. Reload the order to check that "
+            "it is gone."
+        )
+    elif verb in _WRITE_METHODS:
+        text = (
+            f"The change was probably applied: {unreadable}. Reload the order and check the "
+            f"{noun} before saving again."
+        )
+    else:
+        text = (
+            "CDP sent an answer this application cannot read, so nothing is shown from it. "
+            "Try again; if it keeps happening, tell an administrator."
+        )
     return CdpUpstreamError(
-        "CDP sent an answer this application cannot read, so nothing is shown from it. "
-        "Try again; if it keeps happening, tell an administrator.",
+        text,
         status=status,
         method=method,
         path=path,
         detail=detail,
         request_id=request_id,
+        maybe_applied=verb in _WRITE_METHODS,
     )
 
 
@@ -403,9 +448,9 @@ def error_from_exception(
         "The change may or may not have been applied; reload to check before trying again."
     )
     if kind == "refused":
-        text = "Could not connect to CDP. Nothing was changed; try again in a moment."
+        text = f"Could not connect to CDP. {NOTHING_CHANGED}; try again in a moment."
     elif kind == "connect_timeout":
-        text = f"CDP did not answer in {seconds}. Nothing was changed; try again."
+        text = f"CDP did not answer in {seconds}. {NOTHING_CHANGED}; try again."
     elif kind == "timeout":
         text = f"CDP did not answer in {seconds}. " + (
             maybe_applied if method.upper() in _WRITE_METHODS else "Nothing was changed; try again."
@@ -414,4 +459,5 @@ def error_from_exception(
         text = "The connection to CDP was lost before it answered. " + (
             maybe_applied if method.upper() in _WRITE_METHODS else "Nothing was changed; try again."
         )
-    return CdpUnavailable(text, method=method, path=path)
+    maybe = kind in ("timeout", "dropped") and method.upper() in _WRITE_METHODS
+    return CdpUnavailable(text, method=method, path=path, maybe_applied=maybe)

@@ -7,7 +7,9 @@ and its request. Interactive calls that would wait longer than `MAX_RETRY_WAIT_S
 once with `CdpRateLimited` naming the wait. Background work (lookups, bulk jobs) goes
 through `Pacer.call`, which waits the gate out, reports each wait, and retries after a 429;
 with `spaced=True` it also spreads starts out after 429s, so a job settles just under the
-limit instead of bursting into it after every pause.
+limit instead of bursting into it after every pause, and with `backoff=True` a call refused
+again and again waits twice as long each time (up to `MAX_BACKOFF_S`), so a sustained limit
+costs a few audited writes rather than one a second.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ T = TypeVar("T")
 # The wait when CDP answers 429 without a usable Retry-After.
 DEFAULT_PAUSE_S = 1.0
 MAX_SPACING_S = 2.0
+MAX_BACKOFF_S = 30.0
 
 
 class Pacer:
@@ -49,6 +52,11 @@ class Pacer:
             self._resume_at = max(self._resume_at, time.monotonic() + pause)
             self.spacing = min(max(self.spacing * 1.5, 0.02), MAX_SPACING_S)
 
+    def hold(self, seconds: float) -> None:
+        """Keep the gate closed for at least `seconds` from now."""
+        with self._lock:
+            self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+
     def succeeded(self) -> None:
         """A paced call went through: narrow the spacing again."""
         with self._lock:
@@ -72,11 +80,13 @@ class Pacer:
         *,
         attempts: int | None = None,
         spaced: bool = False,
+        backoff: bool = False,
         report: Callable[[float], None] | None = None,
     ) -> T:
         """`call()` once the gate is open, again after each 429 (at most `attempts` times).
 
         `report(seconds)` is told of every wait before it starts, e.g. to show "waiting 8 s".
+        With `backoff`, the n-th 429 in a row keeps the gate closed for at least 2^(n-1) s.
         """
         attempt = 0
         while True:
@@ -87,6 +97,8 @@ class Pacer:
             except CdpRateLimited:
                 if attempts is not None and attempt >= attempts:
                     raise
+                if backoff:
+                    self.hold(min(2.0 ** (attempt - 1), MAX_BACKOFF_S))
                 continue
             self.succeeded()
             return result

@@ -1,13 +1,19 @@
-"""The parsing machinery behind the records: strict typed reads, read-only JSON, CDP dates.
+"""The parsing machinery behind the records: tolerant typed reads, read-only JSON, CDP dates.
 
-Every mismatch between a CDP body and the documented shape raises `CdpUpstreamError`, so a
-surprising answer is reported as such instead of leaking half-parsed values into pages.
+CDP is shared with other systems, which may leave values outside the documented shape. A
+body that is not a JSON object, or a record without a `ref`, raises `CdpUpstreamError`: there
+is nothing to show. Any other mismatch is kept, not raised: the field reads as None and its
+value, exactly as CDP sent it, goes into `Reader.unreadable`, so pages can show it as such.
+A number sent as text (`"12.50"`) is read as the number. Writes stay strict (`paths.py`,
+the forms): nothing read this way is sent back unless a form validated it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
@@ -17,6 +23,7 @@ from orders.cdp.vocabulary import REF_RE, to_cdp_json
 
 T = TypeVar("T")
 UUID_RE = REF_RE
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 class FrozenJson(dict):  # type: ignore[type-arg]
@@ -99,13 +106,23 @@ def normal_ref(ref: str) -> str:
 
 
 class Reader:
-    """Typed access to one JSON object; every mismatch is a `CdpUpstreamError`."""
+    """Typed access to one JSON object; a field that does not read is kept in `unreadable`.
+
+    `unreadable` maps CDP's field name to the value CDP sent (None for a required field that
+    is missing); `missing` lists required fields CDP did not send.
+    """
 
     def __init__(self, payload: object, what: str) -> None:
         if not isinstance(payload, Mapping):
             raise malformed(f"{what}: expected a JSON object, got {type(payload).__name__}")
         self.data = payload
         self.what = what
+        self.unreadable: dict[str, Any] = {}
+        self.missing: list[str] = []
+
+    def keep(self, key: str, value: Any) -> None:
+        """Note a value that does not read as its field's type."""
+        self.unreadable[key] = freeze(value)
 
     def _get(self, key: str, types: type | tuple[type, ...], label: str) -> Any:
         value = self.data.get(key)
@@ -113,13 +130,14 @@ class Reader:
             return None
         # bool is an int to isinstance(); no CDP record field is a boolean.
         if isinstance(value, bool) or not isinstance(value, types):
-            raise malformed(f"{self.what}.{key}: expected {label}, got {type(value).__name__}")
+            self.keep(key, value)
+            return None
         return value
 
-    def required(self, key: str, read: Callable[[str], T | None]) -> T:
+    def required(self, key: str, read: Callable[[str], T | None]) -> T | None:
         value = read(key)
-        if value is None:
-            raise malformed(f"{self.what}: the required field {key!r} is missing")
+        if value is None and key not in self.unreadable:
+            self.missing.append(key)
         return value
 
     def ref(self) -> str:
@@ -133,24 +151,44 @@ class Reader:
 
     def instant(self, key: str) -> datetime | None:
         value = self.data.get(key)
-        return None if value is None else parse_datetime(value, f"{self.what}.{key}")
-
-    def number(self, key: str) -> Decimal | None:
-        value = self._get(key, (int, float), "a number")
         if value is None:
             return None
+        try:
+            return parse_datetime(value, f"{self.what}.{key}")
+        except CdpUpstreamError:
+            self.keep(key, value)
+            return None
+
+    def _numeric(self, key: str) -> int | float | None:
+        """The field as a JSON number; a number CDP sent as text (`"12.50"`) counts."""
+        value = self.data.get(key)
+        if isinstance(value, str) and _JSON_NUMBER.fullmatch(value.strip()):
+            number = float(value) if any(c in value for c in ".eE") else int(value)
+            if math.isfinite(number):
+                return number
+            self.keep(key, value)
+            return None
+        value = self._get(key, (int, float), "a number")
         if isinstance(value, float) and not math.isfinite(value):
-            raise malformed(f"{self.what}.{key}: not a finite number")
+            self.keep(key, value)
+            return None
+        return value  # type: ignore[no-any-return]
+
+    def number(self, key: str) -> Decimal | None:
+        value = self._numeric(key)
+        if value is None:
+            return None
         # repr() is the shortest text that reads back as the same float: 30.6, not 30.59999…
         return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
     def integer(self, key: str) -> int | None:
-        value = self._get(key, (int, float), "an integer")
+        value = self._numeric(key)
         if isinstance(value, float):
             if not value.is_integer():
-                raise malformed(f"{self.what}.{key}: expected an integer, got {value!r}")
+                self.keep(key, self.data.get(key))
+                return None
             return int(value)
-        return value  # type: ignore[no-any-return]
+        return value
 
     def texts(self, key: str) -> tuple[str, ...]:
         value = self._get(key, (list, str), "a list of strings")
@@ -158,7 +196,8 @@ class Reader:
             return ()
         items = [value] if isinstance(value, str) else value
         if not all(isinstance(item, str) for item in items):
-            raise malformed(f"{self.what}.{key}: expected a list of strings")
+            self.keep(key, value)
+            return ()
         return tuple(items)
 
     def link_ref(self, key: str) -> str | None:
@@ -168,6 +207,8 @@ class Reader:
             return None
         inner = Reader(link, f"{self.what}.{key}")
         ref = inner.text("ref") or ref_from_href(inner.text("href") or "")
+        if inner.unreadable:
+            self.keep(key, link)
         return normal_ref(ref) if ref else None
 
     def collection_refs(self, key: str) -> tuple[str, ...]:
@@ -177,13 +218,17 @@ class Reader:
             return ()
         items = collection["items"]
         if not isinstance(items, list):
-            raise malformed(f"{self.what}.{key}.items: expected a list")
+            self.keep(key, collection)
+            return ()
         refs = []
         for index, item in enumerate(items):
             if isinstance(item, str):  # legacy pages show bare href strings
                 refs.append(normal_ref(ref_from_href(item)))
-            else:
+                continue
+            try:
                 refs.append(Reader(item, f"{self.what}.{key}.items[{index}]").ref())
+            except CdpUpstreamError:
+                self.keep(key, collection)
         return tuple(refs)
 
 
@@ -193,6 +238,15 @@ TIMESTAMPS: FieldSpec = (
     ("created_at", "createdAt", "instant"),
     ("modified_at", "modifiedAt", "instant"),
 )
+
+
+def foreign_fields(
+    raw: Mapping[str, Any], unreadable: Mapping[str, Any], known: AbstractSet[str]
+) -> dict[str, Any]:
+    """What a record holds beyond what it reads: unreadable values, then unknown fields."""
+    found = dict(unreadable)
+    found.update((key, value) for key, value in raw.items() if key not in known)
+    return found
 
 
 def read_fields(reader: Reader, spec: FieldSpec) -> dict[str, Any]:

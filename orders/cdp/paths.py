@@ -90,6 +90,42 @@ def check_pairs(pairs: Mapping[str, ExtensionValue]) -> dict[str, ExtensionValue
     return checked
 
 
+# A key outside the app's pattern (written by another system) can still be named in the
+# `name` query of a field delete, percent-quoted, if it cannot be misread there (§11.4).
+MAX_FIELD_NAME_LENGTH = 1000
+
+
+def field_name_problem(key: object) -> str | None:
+    """Why `key` cannot be named in `DELETE …/fields?name=`, or None when it can.
+
+    The reference gives the query as a `|`-separated list, and a `name` with nothing in it
+    empties the whole extension, so a key that is empty or holds `|` would delete other
+    keys or all of them. Surrounding spaces or control characters might be trimmed or
+    dropped on the way, which would name another key; so are refused too.
+    """
+    if not isinstance(key, str) or not key:
+        return "an empty key would empty the whole extension"
+    if "|" in key:
+        return "CDP reads “|” in the key as a separator between keys"
+    if key != key.strip() or any(ord(c) < 32 or ord(c) == 127 for c in key):
+        return "spaces at its ends or control characters might be dropped on the way"
+    if len(key) > MAX_FIELD_NAME_LENGTH:
+        return f"it is longer than {MAX_FIELD_NAME_LENGTH} characters"
+    if key in EXTENSION_ENVELOPE_KEYS:
+        return "it is the name of one of the extension's own fields"
+    return None
+
+
+def check_field_name(key: object) -> str:
+    """A key to name in a field delete; `CdpInvalidReference` when it cannot be (see above)."""
+    problem = field_name_problem(key)
+    if problem is not None:
+        raise CdpInvalidReference(
+            f"The key “{_shown(key)}” cannot be deleted through CDP's API: {problem}."
+        )
+    return key  # type: ignore[return-value]
+
+
 def check_field_names(keys: Iterable[str], *, empty_all: bool) -> str | None:
     """The `name` query value for deleting extension fields: keys joined with `|`.
 
@@ -98,7 +134,7 @@ def check_field_names(keys: Iterable[str], *, empty_all: bool) -> str | None:
     """
     if isinstance(keys, str):
         raise ValueError("Pass the keys to delete as a list, not one string.")
-    names = list(dict.fromkeys(check_extension_key(key) for key in keys))
+    names = list(dict.fromkeys(check_field_name(key) for key in keys))
     if names and empty_all:
         raise ValueError("Pass either keys to delete or empty_all=True, not both.")
     if not names:

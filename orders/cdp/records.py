@@ -1,13 +1,16 @@
-"""Typed, immutable records for what CDP returns, parsed strictly at the boundary.
+"""Typed, immutable records for what CDP returns, parsed at the boundary.
 
-Each record has `from_api(payload)` (raises `CdpUpstreamError` on a body that is not the
-documented shape), `to_api()` (CDP's field names, JSON-safe values, for audit snapshots) and
-`raw`, a read-only copy of the JSON it came from.
+Each record has `from_api(payload)` (raises `CdpUpstreamError` only on a body that is not a
+JSON object or has no ref), `to_api()` (CDP's field names, JSON-safe values, for audit
+snapshots), `raw`, a read-only copy of the JSON it came from, and `foreign`: the fields CDP
+holds that the record could not read as documented (odd types, unknown fields), exactly as
+CDP sent them, for pages to show as such.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +23,7 @@ from orders.cdp.parsing import (
     FrozenJson,
     Reader,
     dump_fields,
+    foreign_fields,
     freeze,
     malformed,
     read_fields,
@@ -43,6 +47,20 @@ _ORDER_REQUIRED: FieldSpec = (
     ("currency_code", "currencyCode", "text"),
     ("price", "price", "number"),
 )
+_LINKS = {"ref", "href"}
+_ORDER_KNOWN = (
+    {key for _, key, _ in _ORDER_FIELDS + _ORDER_REQUIRED}
+    | _LINKS
+    | {"orderItems", "contacts", "consumers"}
+)
+
+
+def _kept(reader: Reader, known: AbstractSet[str]) -> dict[str, Any]:
+    """`raw` and `foreign` of a record read by `reader`."""
+    return {
+        "raw": freeze(reader.data),
+        "foreign": FrozenJson(foreign_fields(freeze(reader.data), reader.unreadable, known)),
+    }
 
 
 @dataclass(frozen=True)
@@ -50,10 +68,10 @@ class Order:
     """An order (§9.1). `reference_id` is the organisation's order number; `ref` is CDP's."""
 
     ref: str
-    reference_id: str
-    ordered_at: datetime
-    currency_code: str
-    price: Decimal
+    reference_id: str | None = None
+    ordered_at: datetime | None = None
+    currency_code: str | None = None
+    price: Decimal | None = None
     payment_type: str | None = None
     card_type: str | None = None
     point_of_sale: str | None = None
@@ -66,6 +84,7 @@ class Order:
     contact_refs: tuple[str, ...] = ()
     consumer_refs: tuple[str, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=FrozenJson, repr=False, compare=False)
+    foreign: Mapping[str, Any] = field(default_factory=FrozenJson, repr=False, compare=False)
 
     @classmethod
     def from_api(cls, payload: object) -> Order:
@@ -73,16 +92,16 @@ class Order:
         required = {
             attr: reader.required(key, getattr(reader, kind)) for attr, key, kind in _ORDER_REQUIRED
         }
-        return cls(
+        values = dict(
             ref=reader.ref(),
             href=reader.text("href"),
             item_refs=reader.collection_refs("orderItems"),
             contact_refs=reader.collection_refs("contacts"),
             consumer_refs=reader.collection_refs("consumers"),
-            raw=freeze(payload),
             **required,
             **read_fields(reader, _ORDER_FIELDS),
         )
+        return cls(**values, **_kept(reader, _ORDER_KNOWN))
 
     def to_api(self) -> dict[str, Any]:
         return dump_fields(self, _ORDER_REQUIRED + _ORDER_FIELDS)
@@ -105,6 +124,9 @@ _ITEM_FIELDS: FieldSpec = (
     ("channel", "channel", "text"),
     *TIMESTAMPS,
 )
+
+
+_ITEM_KNOWN = {key for _, key, _ in _ITEM_FIELDS} | _LINKS | {"order"}
 
 
 @dataclass(frozen=True)
@@ -131,17 +153,18 @@ class OrderItem:
     href: str | None = None
     order_ref: str | None = None
     raw: Mapping[str, Any] = field(default_factory=FrozenJson, repr=False, compare=False)
+    foreign: Mapping[str, Any] = field(default_factory=FrozenJson, repr=False, compare=False)
 
     @classmethod
     def from_api(cls, payload: object) -> OrderItem:
         reader = Reader(payload, "order item")
-        return cls(
+        values = dict(
             ref=reader.ref(),
             href=reader.text("href"),
             order_ref=reader.link_ref("order"),
-            raw=freeze(payload),
             **read_fields(reader, _ITEM_FIELDS),
         )
+        return cls(**values, **_kept(reader, _ITEM_KNOWN))
 
     def to_api(self) -> dict[str, Any]:
         return dump_fields(self, _ITEM_FIELDS)
@@ -159,14 +182,15 @@ class Identifier:
         value = reader.data.get(key)
         if value is None:
             return ()
-        if not isinstance(value, list):
-            raise malformed(f"{reader.what}.{key}: expected a list")
+        entries = value if isinstance(value, list) else ()
         found = []
-        for index, entry in enumerate(value):
-            inner = Reader(entry, f"{reader.what}.{key}[{index}]")
-            found.append(
-                cls(inner.required("provider", inner.text), inner.required("id", inner.text))
-            )
+        for entry in entries:
+            provider = entry.get("provider") if isinstance(entry, Mapping) else None
+            id_ = entry.get("id") if isinstance(entry, Mapping) else None
+            if isinstance(provider, str) and isinstance(id_, str):
+                found.append(cls(provider, id_))
+        if len(found) != len(entries) or not isinstance(value, list):
+            reader.keep(key, value)
         return tuple(found)
 
 
@@ -187,6 +211,9 @@ _PERSON_FIELDS: FieldSpec = (
     ("state", "state", "text"),
     *TIMESTAMPS,
 )
+
+
+_PERSON_KNOWN = {key for _, key, _ in _PERSON_FIELDS} | _LINKS | {"identifiers", "guest", "order"}
 
 
 @dataclass(frozen=True)
@@ -213,6 +240,7 @@ class _Person:
     guest_ref: str | None = None
     order_ref: str | None = None
     raw: Mapping[str, Any] = field(default_factory=FrozenJson, repr=False, compare=False)
+    foreign: Mapping[str, Any] = field(default_factory=FrozenJson, repr=False, compare=False)
 
     @classmethod
     def _fields_from(cls, payload: object, what: str) -> tuple[Reader, dict[str, Any]]:
@@ -224,7 +252,6 @@ class _Person:
             identifiers=Identifier.many_from_api(reader, "identifiers"),
             guest_ref=reader.link_ref("guest"),
             order_ref=reader.link_ref("order"),
-            raw=freeze(payload),
         )
         return reader, values
 
@@ -241,7 +268,8 @@ class Contact(_Person):
 
     @classmethod
     def from_api(cls, payload: object) -> Contact:
-        return cls(**cls._fields_from(payload, "order contact")[1])
+        reader, values = cls._fields_from(payload, "order contact")
+        return cls(**values, **_kept(reader, _PERSON_KNOWN))
 
 
 @dataclass(frozen=True)
@@ -253,19 +281,23 @@ class Consumer(_Person):
     @classmethod
     def from_api(cls, payload: object) -> Consumer:
         reader, values = cls._fields_from(payload, "order consumer")
-        return cls(item_refs=reader.collection_refs("orderItems"), **values)
+        item_refs = reader.collection_refs("orderItems")
+        return cls(item_refs=item_refs, **values, **_kept(reader, _PERSON_KNOWN | {"orderItems"}))
 
 
-def _pair_value(key: str, value: object) -> ExtensionValue:
+def _is_pair_value(value: object) -> bool:
     # type() rather than isinstance(): True must stay a bool and 9.0 a float, exactly as sent.
-    if type(value) in (str, bool, int, float):
-        return value  # type: ignore[return-value]
-    raise malformed(f"data extension.{key}: expected a string, boolean or number")
+    return type(value) in (str, bool, int, float)
 
 
 @dataclass(frozen=True)
 class DataExtension:
-    """The `ext` data extension of an order or item (§11.3); `pairs` keep their JSON types."""
+    """The `ext` data extension of an order or item (§11.3); `pairs` keep their JSON types.
+
+    `pairs` holds every key whose value is a string, boolean or number, whatever the key
+    (other systems write keys this application would not); `foreign` holds the pairs whose
+    value is anything else (an object, a list, null) and envelope fields that did not read.
+    """
 
     ref: str
     name: str | None = None
@@ -275,27 +307,33 @@ class DataExtension:
     pairs: Mapping[str, ExtensionValue] = field(default_factory=FrozenJson)
     href: str | None = None
     raw: Mapping[str, Any] = field(default_factory=FrozenJson, repr=False, compare=False)
+    foreign: Mapping[str, Any] = field(default_factory=FrozenJson, repr=False, compare=False)
 
     @classmethod
     def from_api(cls, payload: object) -> DataExtension:
         reader = Reader(payload, "data extension")
         parent = reader.link_ref("order") or reader.link_ref("orderItem")
         pairs = {
-            key: _pair_value(key, value)
+            key: value
             for key, value in reader.data.items()
-            if key not in EXTENSION_ENVELOPE_KEYS
+            if key not in EXTENSION_ENVELOPE_KEYS and _is_pair_value(value)
         }
-        return cls(
-            ref=reader.ref(),
-            name=reader.text("name"),
+        values: dict[str, Any] = {
+            "ref": reader.ref(),
+            "name": reader.text("name"),
             # The documented example's parent link is a list URL [BUG]; keep only a real ref.
-            parent_ref=parent if parent and UUID_RE.fullmatch(parent) else None,
-            created_at=reader.instant("createdAt"),
-            modified_at=reader.instant("modifiedAt"),
-            pairs=FrozenJson(pairs),
-            href=reader.text("href"),
-            raw=freeze(payload),
-        )
+            "parent_ref": parent if parent and UUID_RE.fullmatch(parent) else None,
+            "created_at": reader.instant("createdAt"),
+            "modified_at": reader.instant("modifiedAt"),
+            "pairs": FrozenJson(pairs),
+            "href": reader.text("href"),
+        }
+        return cls(**values, **_kept(reader, EXTENSION_ENVELOPE_KEYS | set(pairs)))
+
+    @property
+    def unreadable_pairs(self) -> dict[str, Any]:
+        """Pairs whose value is not a primitive (an object, a list, null), as CDP sent them."""
+        return {k: v for k, v in self.foreign.items() if k not in EXTENSION_ENVELOPE_KEYS}
 
     def to_api(self) -> dict[str, Any]:
         body = dump_fields(self, (("name", "name", "text"), *TIMESTAMPS))

@@ -7,6 +7,8 @@ They bypass auth and faults and are not recorded in the request log:
 - `POST /__sandbox__/config` → patch config fields with a JSON object; answers the new config
 - `POST /__sandbox__/inject` → `SandboxServer.inject(**body)`
 - `POST /__sandbox__/reset` → `SandboxServer.reset(orders=…, seed=…)`
+- `POST /__sandbox__/plant` → `state.plant(ref, fields, remove)`: data CDP's own checks
+  would refuse, as other systems writing to CDP may leave it
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ def _inject(srv: SandboxServer, query: dict[str, list[str]], body: Any) -> Any:
     return {"injected": srv.inject(**kwargs).as_dict()}
 
 
+def _plant(srv: SandboxServer, query: dict[str, list[str]], body: Any) -> Any:
+    kwargs = _object(body)
+    srv.state.plant(str(kwargs["ref"]), _object(kwargs.get("fields", {})), kwargs.get("remove"))
+    return {"ok": True}
+
+
 def _reset(srv: SandboxServer, query: dict[str, list[str]], body: Any) -> Any:
     kwargs = _object(body) if body is not None else {}
     orders = int(kwargs.get("orders", 0))
@@ -76,6 +84,7 @@ ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("POST", "/__sandbox__/config"): _set_config,
     ("POST", "/__sandbox__/inject"): _inject,
     ("POST", "/__sandbox__/reset"): _reset,
+    ("POST", "/__sandbox__/plant"): _plant,
 }
 
 

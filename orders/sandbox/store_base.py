@@ -52,6 +52,8 @@ class StoreBase:
         self.by_reference_id: dict[str, list[str]] = {}
         self.guests = GuestRegistry()
         self._seq = 0
+        self.planted: dict[str, dict[str, Any]] = {}
+        self.unplanted: dict[str, set[str]] = {}
 
     @property
     def base_url(self) -> str:
@@ -116,6 +118,38 @@ class StoreBase:
             if name == "ext" and (kind, parent_ref.lower()) not in self.extensions:
                 raise not_found()
 
+    # -- foreign data --------------------------------------------------------------------
+
+    def plant(self, ref: str, fields: dict[str, Any], remove: list[str] | None = None) -> None:
+        """Make a stored record answer with `fields` as given and without `remove`, unchecked.
+
+        Other systems write to CDP too, and not always within the documented shape: this is
+        how tests put into the sandbox what the API itself would refuse (unknown fields, odd
+        types, markup). `ref` is that of an order, item, contact, consumer or extension; an
+        extension's planted fields are stored as its pairs, so CDP's operations act on them.
+        """
+        with self.lock:
+            ref = ref.lower()
+            for ext in self.extensions.values():
+                if ext.ref == ref:
+                    ext.pairs.update(fields)
+                    for key in remove or ():
+                        ext.pairs.pop(key, None)
+                    return
+            if not any(ref in table for table in self._tables()):
+                raise not_found()
+            self.planted.setdefault(ref, {}).update(fields)
+            self.unplanted.setdefault(ref, set()).update(remove or ())
+
+    def _tables(self) -> tuple[dict[str, Any], ...]:
+        return (self.orders, self.items, self.contacts, self.consumers)
+
+    def _as_planted(self, ref: str, body: dict[str, Any]) -> dict[str, Any]:
+        for key in self.unplanted.get(ref, ()):
+            body.pop(key, None)
+        body.update(self.planted.get(ref, {}))
+        return body
+
     # -- rendering -----------------------------------------------------------------------
 
     def _link(self, collection_name: str, ref: str, api: str = "v2.1") -> dict[str, str]:
@@ -143,7 +177,7 @@ class StoreBase:
                 body[name] = self._embedded_expanded(order, name, api)
             else:
                 body[name] = {"items": [self._link(EMBEDDED[name], r, api) for r in refs]}
-        return body
+        return self._as_planted(order.ref, body)
 
     def _embedded_expanded(self, order: Order, name: str, api: str) -> dict[str, Any]:
         """`GET order?expand=orderItems` (§9.5): the child collection, expanded, first page."""
@@ -182,7 +216,7 @@ class StoreBase:
                 body[name] = item.fields[name]
         if self.config.item_order_link:
             body["order"] = {"href": self.href(f"/orders/{item.order_ref}")}
-        return body
+        return self._as_planted(item.ref, body)
 
     def render_person(self, kind: str, person: Person) -> dict[str, Any]:
         collection_name = "orderContacts" if kind == "contact" else "orderConsumers"
@@ -201,7 +235,7 @@ class StoreBase:
                 "items": [self._link("orderItems", r) for r in person.item_refs if r in self.items]
             }
         body["order"] = {"href": self.href(f"/orders/{person.order_ref}")}
-        return body
+        return self._as_planted(person.ref, body)
 
     def render_extension(self, ext: Extension) -> dict[str, Any]:
         parent = "orders" if ext.kind == "order" else "orderItems"

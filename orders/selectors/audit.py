@@ -239,7 +239,8 @@ def _pair_outcomes(entries: Sequence[AuditEntry]) -> list[Event]:
         for outcome in AuditEntry.objects.filter(
             intent_id__in=intent_ids, phase=AuditEntry.Phase.OUTCOME
         ).order_by("id"):
-            outcomes.setdefault(outcome.intent_id, outcome)  # type: ignore[arg-type]
+            # The latest outcome stands: a change in doubt can be resolved by a later one.
+            outcomes[outcome.intent_id] = outcome  # type: ignore[index]
     return [Event(entry, outcomes.get(entry.pk)) for entry in entries]
 
 

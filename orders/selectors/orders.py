@@ -16,24 +16,34 @@ def order_page(order_ref: str) -> OrderBundle:
     return get_client().order_page(order_ref)
 
 
+def order_extension_read(order_ref: str) -> DataExtension | None:
+    """The order's extension as CDP holds it, or None when the order has none."""
+    try:
+        return get_client().order_extension_get(order_ref)
+    except CdpNotFound:
+        return None
+
+
+def order_item_extension_read(item_ref: str) -> DataExtension | None:
+    """The item's extension as CDP holds it, or None when the item has none."""
+    try:
+        return get_client().order_item_extension_get(item_ref)
+    except CdpNotFound:
+        return None
+
+
 def _pairs(read: DataExtension | None) -> dict[str, ExtensionValue] | None:
     return None if read is None else dict(read.pairs)
 
 
 def order_extension_pairs(order_ref: str) -> dict[str, ExtensionValue] | None:
     """The order extension's pairs, or None when the order has none."""
-    try:
-        return _pairs(get_client().order_extension_get(order_ref))
-    except CdpNotFound:
-        return None
+    return _pairs(order_extension_read(order_ref))
 
 
 def order_item_extension_pairs(item_ref: str) -> dict[str, ExtensionValue] | None:
     """The item extension's pairs, or None when the item has none."""
-    try:
-        return _pairs(get_client().order_item_extension_get(item_ref))
-    except CdpNotFound:
-        return None
+    return _pairs(order_item_extension_read(item_ref))
 
 
 def order_matches(*, reference_id: str, ordered_at: datetime) -> list[Order]:
@@ -42,5 +52,7 @@ def order_matches(*, reference_id: str, ordered_at: datetime) -> list[Order]:
     return [
         order
         for order in found.items
-        if order.reference_id == reference_id and abs(order.ordered_at - ordered_at) <= MATCH_WINDOW
+        if order.reference_id == reference_id
+        and order.ordered_at is not None
+        and abs(order.ordered_at - ordered_at) <= MATCH_WINDOW
     ]

@@ -27,6 +27,7 @@ from orders.services.audited import (
     resource_lock,
     snapshot,
 )
+from orders.services.in_doubt import update_in_doubt
 
 Record = Order | OrderItem | Contact | Consumer
 R = TypeVar("R", bound=Record)
@@ -43,11 +44,19 @@ RESOURCE_LABELS = {
 class EditConflict(ServiceError):
     """CDP's copy changed after the user's form was rendered; nothing was written."""
 
-    def __init__(self, label: str, current: Record, changed_by: str | None) -> None:
+    def __init__(
+        self, label: str, current: Record, changed_by: str | None, *, in_doubt: bool = False
+    ) -> None:
         when = timezone.localtime(current.modified_at).strftime("%H:%M on %d %b %Y")
         who = changed_by or "Someone"
+        doubt = (
+            " The last save of it got no clear answer from CDP, so this may be that change: "
+            "it may already be in CDP."
+            if in_doubt
+            else ""
+        )
         super().__init__(
-            f"{who} changed this {label} at {when}. Your edits are below; "
+            f"{who} changed this {label} at {when}.{doubt} Your edits are below; "
             "review them against the current values and save again."
         )
         self.label = label
@@ -96,6 +105,7 @@ def _change(
                 RESOURCE_LABELS[resource_type],
                 current,
                 last_change_by(ref, current.modified_at),
+                in_doubt=update_in_doubt(resource_ref=ref) is not None,
             )
         return audited_call(
             Change(

@@ -108,7 +108,7 @@ def audit_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(AuditEntry, pk=pk)
     if entry.phase == AuditEntry.Phase.OUTCOME and entry.intent_id:
         return redirect("audit-detail", pk=entry.intent_id)
-    outcome = entry.outcomes.order_by("id").first()
+    outcome = entry.outcomes.order_by("-id").first()
     event = Event(entry, outcome)
     change = change_views([event])[0]
     applied = entry.phase == AuditEntry.Phase.OBSERVED or (

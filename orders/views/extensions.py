@@ -22,7 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from orders.cdp import CdpError
+from orders.cdp import CdpError, DataExtension
+from orders.cdp.paths import field_name_problem
 from orders.ext_forms import (
     RESERVED_KEYS,
     BasePairFormSet,
@@ -36,7 +37,7 @@ from orders.ext_forms import (
     type_of,
 )
 from orders.ext_grid import ExtGrid, ExtPlace, ExtRow, ext_grid_context, key_usage, type_warning
-from orders.selectors.orders import order_extension_pairs, order_item_extension_pairs
+from orders.selectors.orders import order_extension_read, order_item_extension_read
 from orders.services.audited import ServiceError
 from orders.services.extensions import (
     KeyConflict,
@@ -59,11 +60,17 @@ def _place(order_ref: str, item_ref: str = "", key: str | None = None) -> ExtPla
     return ExtPlace(order_ref, item_ref)
 
 
+def _read(place: ExtPlace) -> DataExtension | None:
+    """CDP's extension at `place` (None: it has none)."""
+    if place.item_ref:
+        return order_item_extension_read(place.item_ref)
+    return order_extension_read(place.order_ref)
+
+
 def _pairs(place: ExtPlace) -> dict[str, ExtValue] | None:
     """CDP's pairs of the extension at `place` (None: it has none)."""
-    if place.item_ref:
-        return order_item_extension_pairs(place.item_ref)
-    return order_extension_pairs(place.order_ref)
+    ext = _read(place)
+    return None if ext is None else dict(ext.pairs)
 
 
 def _can_edit(request: HtmxHttpRequest) -> bool:
@@ -73,7 +80,7 @@ def _can_edit(request: HtmxHttpRequest) -> bool:
 def _grid(
     request: HtmxHttpRequest,
     place: ExtPlace,
-    pairs: Mapping[str, ExtValue] | None = None,
+    ext: DataExtension | None = None,
     *,
     fetch: bool = True,
 ) -> ExtGrid:
@@ -81,16 +88,17 @@ def _grid(
     error = ""
     if fetch:
         try:
-            pairs = _pairs(place)
+            ext = _read(place)
         except CdpError as exc:
-            pairs, error = None, exc.message
+            ext, error = None, exc.message
     return ext_grid_context(
         place.scope,
         place.parent_ref,
         place.order_ref,
-        pairs,
+        None if ext is None else ext.pairs,
         error=error,
         can_edit=_can_edit(request),
+        foreign=None if ext is None else ext.unreadable_pairs,
     )
 
 
@@ -180,7 +188,7 @@ def ext_save(
         return _render(request, "ext-row", grid, row=ExtRow(key, value, place), ext_focus=True)
     usage = key_usage(place.scope)
     try:
-        pairs = _set(request, place, key, value, seen)
+        ext = _set(request, place, key, value, seen)
     except KeyConflict as conflict:
         return _render_conflict(request, grid, form, conflict)
     except (CdpError, ServiceError) as exc:
@@ -189,7 +197,7 @@ def ext_save(
         )
     if not request.htmx:
         return _not_htmx(request, place, f"Saved “{key}”.", ok=True)
-    saved = ExtRow(key, pairs.get(key, value), place)
+    saved = ExtRow(key, ext.pairs.get(key, value), place)
     warning = type_warning(place.scope, usage, key, saved.value)
     return _render(request, "ext-row", grid, row=saved, ext_focus=True, ext_row_warning=warning)
 
@@ -219,8 +227,8 @@ def _render_conflict(
 
 def _set(
     request: HtmxHttpRequest, place: ExtPlace, key: str, value: ExtValue, seen: ExtValue | None
-) -> dict[str, ExtValue]:
-    """Set one key, if CDP's value is still `seen`; CDP's pairs afterwards."""
+) -> DataExtension:
+    """Set one key, if CDP's value is still `seen`; CDP's extension afterwards."""
     actor, order_ref, item_ref, expected = (
         request.user,
         place.order_ref,
@@ -239,13 +247,13 @@ def _set(
         done = order_extension_set(
             actor=actor, order_ref=order_ref, pairs={key: value}, expected=expected
         )
-    return dict(done.value.pairs)
+    return done.value
 
 
 def _delete(
     request: HtmxHttpRequest, place: ExtPlace, key: str, seen: ExtValue | None
-) -> dict[str, ExtValue]:
-    """Remove one key, if CDP's value is still `seen`; CDP's pairs afterwards."""
+) -> DataExtension:
+    """Remove one key, if CDP's value is still `seen`; CDP's extension afterwards."""
     actor, order_ref, item_ref, expected = (
         request.user,
         place.order_ref,
@@ -260,7 +268,7 @@ def _delete(
         done = order_extension_delete_keys(
             actor=actor, order_ref=order_ref, keys=[key], expected=expected
         )
-    return dict(done.value.pairs)
+    return done.value
 
 
 @require_POST
@@ -279,7 +287,7 @@ def ext_add(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> Htt
         return _render(request, "ext-row-new", grid, ext_form=form)
     key, value = form.cleaned_data["key"], form.cleaned_data["typed_value"]
     try:
-        pairs = _set(request, place, key, value, None)
+        ext = _set(request, place, key, value, None)
     except KeyConflict:
         form.add_error(
             "key", f"The key “{key}” is already in this extension; edit that row instead."
@@ -289,8 +297,8 @@ def ext_add(request: HtmxHttpRequest, order_ref: str, item_ref: str = "") -> Htt
         return _render(request, "ext-row-new", grid, ext_form=form, ext_error=exc.message)
     if not request.htmx:
         return _not_htmx(request, place, f"Added “{key}”.", ok=True)
-    warning = type_warning(place.scope, grid.usage, key, pairs.get(key, value))
-    fresh = _grid(request, place, pairs, fetch=False)
+    warning = type_warning(place.scope, grid.usage, key, ext.pairs.get(key, value))
+    fresh = _grid(request, place, ext, fetch=False)
     return _grid_response(
         request, fresh, ext_warning_key=key, ext_warning=warning, ext_focus_new=True
     )
@@ -307,7 +315,7 @@ def ext_delete(
     ok, seen = load_seen(request.POST.get("seen", ""))
     grid = ExtGrid(place=place, can_edit=True)
     try:
-        pairs = _delete(request, place, key, seen if ok else None)
+        ext = _delete(request, place, key, seen if ok else None)
     except KeyConflict as conflict:
         if not request.htmx:
             return _not_htmx(request, place, conflict.message, ok=False)
@@ -325,10 +333,40 @@ def ext_delete(
     else:
         if not request.htmx:
             return _not_htmx(request, place, f"Deleted “{key}”.", ok=True)
-        return _grid_response(
-            request, _grid(request, place, pairs, fetch=False), ext_focus_new=True
-        )
+        return _grid_response(request, _grid(request, place, ext, fetch=False), ext_focus_new=True)
     return reswap(retarget(response, f"#ext-row-{place.parent_ref}-{key}"), "outerHTML")
+
+
+@require_POST
+@login_required
+@permission_required("orders.change_extensions", raise_exception=True)
+def ext_delete_foreign(
+    request: HtmxHttpRequest, order_ref: str, item_ref: str = ""
+) -> HttpResponse:
+    """Remove a pair another system wrote, whose key cannot be in a URL of this application.
+
+    The key comes in the form and goes to CDP as `DELETE …/fields?name=<key>` (the client
+    quotes it, and the audit records the path it sent) when the reference allows naming it
+    there; otherwise the grid says why not.
+    """
+    place = _place(order_ref, item_ref)
+    key = request.POST.get("key", "")
+    problem = field_name_problem(key)
+    ok, seen = load_seen(request.POST.get("seen", ""))
+    ext, error = None, ""
+    if problem is not None:
+        error = f"The key “{key}” cannot be deleted through CDP's API: {problem}."
+    else:
+        try:
+            ext = _delete(request, place, key, seen if ok else None)
+        except KeyConflict as conflict:
+            error = f"{conflict.message} Nothing was deleted; look at the pair again."
+        except (CdpError, ServiceError) as exc:
+            error = exc.message
+    if not request.htmx:
+        return _not_htmx(request, place, error or "Deleted the pair.", ok=not error)
+    grid = _grid(request, place, ext, fetch=ext is None)
+    return _grid_response(request, grid, ext_grid_error=error)
 
 
 def replace_fingerprint(current: Mapping[str, ExtValue], new: Mapping[str, ExtValue]) -> str:

@@ -46,11 +46,11 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
     order = bundle.order
     # Opening an order can write to the audit trail: changes made outside cdpadmin.
     observed = order_outside_changes_record(bundle=bundle)
-    record_order_view(user=request.user, order_ref=order_ref, reference_id=order.reference_id)
+    record_order_view(user=request.user, order_ref=order_ref, reference_id=order.reference_id or "")
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}
     return {
-        "title": f"Order {order.reference_id}",
+        "title": f"Order {order.reference_id or order.ref}",
         "order_ref": order_ref,
         "order": order,
         "items": bundle.items,
@@ -69,11 +69,14 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
             error=bundle.extension.error.message if bundle.extension.error else None,
             can_edit=can_edit,
             usage=usage,
+            foreign=bundle.extension.value.unreadable_pairs if bundle.extension.value else None,
         ),
         "can_read_notes": can_read_notes,
         "notes": notes,
         "note_form": NoteForm(),
-        "timeline": order_timeline(changes, notes, observed, {order_ref: order.reference_id}),
+        "timeline": order_timeline(
+            changes, notes, observed, {order_ref: order.reference_id} if order.reference_id else {}
+        ),
     }
 
 

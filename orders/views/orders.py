@@ -34,6 +34,7 @@ from orders.forms import (
 )
 from orders.selectors.orders import order_matches
 from orders.services import Audited, EditConflict, ServiceError
+from orders.services.in_doubt import child_create_resolve, resubmit_hint
 from orders.services.resources import R, Record
 from orders.views.common import HtmxHttpRequest
 from orders.views.order_page import order_page_context
@@ -110,6 +111,13 @@ def order_url(order_ref: str) -> str:
     return reverse("order-detail", kwargs={"order_ref": order_ref})
 
 
+def already_created(kind: Kind) -> str:
+    return (
+        f"CDP had applied your first attempt: this {kind.label} was already on the "
+        "order, with the same fields, so nothing was sent again."
+    )
+
+
 def _create_page(
     request: HtmxHttpRequest,
     kind: Kind,
@@ -129,9 +137,24 @@ def _create_page(
         refuse(request, form, load_error)
     elif request.method == "POST" and form.is_valid():
         try:
+            found = child_create_resolve(
+                actor=request.user,
+                resource_type=kind.name,
+                label=kind.label,
+                order_ref=order_ref,
+                body=form.cdp_body(),
+            )
+            if found is not None:
+                confirm(request, already_created(kind), found)
+                return redirect(order_url(order_ref))
             audited = create(form.cdp_body())
         except (CdpError, ServiceError) as exc:
             apply_error(form, exc)
+            hint = resubmit_hint(
+                resource_type=kind.name, label=kind.label, order_ref=order_ref, body=form.cdp_body()
+            )
+            if hint:
+                form.add_error(None, hint)
         else:
             confirm(request, f"The {kind.label} was created.", audited)
             return redirect(order_url(order_ref or audited.value.ref))

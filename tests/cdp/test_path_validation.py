@@ -190,11 +190,16 @@ def test_bad_pair_keys_are_refused_before_sending(
     assert len(mocked.calls) == 0
 
 
-@pytest.mark.parametrize("key", BAD_KEYS)
+# Keys another system may have written: the app would not create them, but a field delete
+# can name them safely, percent-quoted. The ones below it cannot (§11.4).
+UNDELETABLE_KEYS = ["", "a|b", " a", "a ", "a\nb", "a\x00b", "k" * 1001, "name", "ref", "order"]
+
+
+@pytest.mark.parametrize("key", UNDELETABLE_KEYS)
 @pytest.mark.parametrize(
     "operation", ["order_extension_delete_fields", "order_item_extension_delete_fields"]
 )
-def test_bad_keys_to_delete_are_refused_before_sending(
+def test_keys_a_field_delete_cannot_name_are_refused_before_sending(
     cdp: CdpClient, mocked: responses.RequestsMock, key: str, operation: str
 ) -> None:
     with pytest.raises(CdpInvalidReference):
@@ -241,6 +246,20 @@ def test_fields_are_sent_pipe_joined_and_deduplicated(
         ORDER_REF, ["firstTimeOrder", "storeLocation", "firstTimeOrder"]
     )
     assert mocked.calls[0].request.params == {"name": "firstTimeOrder|storeLocation"}
+
+
+@pytest.mark.parametrize(
+    "key", ["Bad", "a_b", "a b", "a/b", "a%7Cb", "a&name=b", "ä", 'x"><img src=x>', "k" * 300]
+)
+def test_a_foreign_key_is_deleted_by_name_percent_quoted(
+    cdp: CdpClient, mocked: responses.RequestsMock, key: str
+) -> None:
+    url = f"{BASE_URL}/v2.1/orders/{ORDER_REF}/extensions/ext/fields"
+    mocked.delete(url, json={"ref": "r", "name": "ext"})
+    cdp.order_extension_delete_fields(ORDER_REF, [key])
+    request = mocked.calls[0].request
+    assert request.path_url.startswith("/v2.1/orders/") and "/fields?name=" in request.path_url
+    assert request.params == {"name": key}
 
 
 def test_empty_all_sends_no_name_parameter(cdp: CdpClient, mocked: responses.RequestsMock) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import time
 from collections import Counter
@@ -10,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
 
 from orders.audit import append_entry
@@ -452,3 +454,45 @@ def test_an_outcome_row_that_cannot_be_written_leaves_the_order_unresolved_not_d
     page = marketing_client.get(f"/bulk/{job.id}/").content.decode()
     assert 'data-count="unresolved">1<' in page
     assert "CDP accepted the change, but the audit trail could not record its answer" in page
+
+
+def test_a_sustained_429_shows_the_wait_on_the_job_page_and_audits_each_write_once(
+    sandbox: SandboxServer, marketing_user: User, marketing_client: Client
+) -> None:
+    refs = seed_orders(sandbox, 2, "WAIT")
+    for ref in refs:
+        sandbox.state.put_order_extension(ref, {"campaign": "autumn"})
+    sandbox.clear_log()
+    limited = refs[0]
+    ext_path = f"/v2.1/orders/{limited}/extensions/ext"
+    sandbox.inject(status=429, retry_after=1, times=2, method="PATCH", path_prefix=ext_path)
+    job = new_job(marketing_user, refs)
+
+    def run() -> None:
+        try:
+            bulk_job_run(job_id=str(job.id), concurrency=2)
+        finally:
+            connection.close()
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    shown = ""
+    deadline = time.monotonic() + 15
+    while runner.is_alive() and time.monotonic() < deadline and not shown:
+        page = html.unescape(marketing_client.get(f"/bulk/{job.id}/progress/").content.decode())
+        shown = next(
+            iter(re.findall(r"Waiting for CDP's rate limit, resuming in \d+ s\.", page)), ""
+        )
+        time.sleep(0.1)
+    runner.join(30)
+
+    assert shown, "the job page never said it was waiting"
+    writes = [r for r in sandbox.request_log if r.method != "GET" and r.path == ext_path]
+    assert [r.status for r in writes] == [429, 429, 200]
+    intents = AuditEntry.objects.filter(phase="intent", resource_ref=limited)
+    outcomes = AuditEntry.objects.filter(phase="outcome", resource_ref=limited).order_by("id")
+    assert intents.count() == len(writes)
+    assert [o.cdp_status for o in outcomes] == [r.status for r in writes]
+    assert bulk_job_counts(job)["done"] == 2
+    final = html.unescape(marketing_client.get(f"/bulk/{job.id}/").content.decode())
+    assert "Waiting for CDP's rate limit" not in final

@@ -77,6 +77,7 @@ EXT_RULES = {
     "row-edit": get("extensions"),
     "save": post("extensions", ok=200),  # an empty form comes back with its errors
     "delete": post("extensions"),  # no value seen: a conflict, reported on the order page
+    "delete-foreign": post("extensions"),  # no key named: refused, said on the order page
 }
 
 RULES: dict[str, Rule] = {
@@ -550,3 +551,17 @@ def test_client_errors_and_reprs_never_carry_the_credentials(
     texts += [str(getattr(caught.value, "__cause__", "")), str(vars(caught.value))]
     for secret in secret_creds:
         assert not [text for text in texts if secret in text]
+
+
+def test_a_refused_request_is_logged_as_one_line_without_a_traceback(
+    auditor_client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="django.request")
+
+    response = auditor_client.get("/bulk/")
+
+    assert response.status_code == 403
+    refused = [r for r in caplog.records if r.name == "django.request"]
+    assert [r.getMessage() for r in refused] == ["Forbidden (Permission denied): /bulk/"]
+    assert refused[0].exc_info is None and refused[0].exc_text is None
+    assert "Traceback" not in caplog.text

@@ -58,6 +58,25 @@ def test_editing_the_price_sends_a_patch_of_the_price_and_the_required_fields(
     assert "The order was changed." in page
 
 
+def test_a_status_set_outside_the_app_is_offered_and_kept_when_untouched(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
+    order = seed_order(sandbox)
+    sandbox.state.plant(order["ref"], {"status": "TELEPORTED"})
+    sandbox.clear_log()
+
+    form = cs_client.get(f"/orders/{order['ref']}/edit/").content.decode()
+    assert '<option value="TELEPORTED" selected>TELEPORTED (set outside cdpadmin)</option>' in form
+    response = cs_client.post(
+        f"/orders/{order['ref']}/edit/",
+        order_form_data({**order, "status": "TELEPORTED"}, price="135.50"),
+    )
+
+    assert response.status_code == 302
+    [patch] = writes(sandbox)
+    assert "status" not in json.loads(patch.body)
+
+
 def test_an_edit_is_audited_with_before_and_after(
     cs_client: Client, cs_user: object, sandbox: SandboxServer
 ) -> None:
