@@ -60,3 +60,23 @@ def test_paced_calls_report_each_wait_and_retry_after_a_429() -> None:
 
     assert len(calls) == 2 and calls[1] - calls[0] >= 0.15
     assert len(waits) == 1 and 0.1 < waits[0] <= 0.2
+
+
+def test_with_backoff_a_call_refused_again_and_again_waits_twice_as_long_each_time() -> None:
+    pacer = Pacer()
+    waits: list[float] = []
+    calls = 0
+
+    def refused_twice() -> str:
+        nonlocal calls
+        calls += 1
+        if calls <= 2:
+            pacer.rate_limited(0.1)  # what the transport does on each 429
+            raise CdpRateLimited("busy", retry_after=0.1)
+        return "done"
+
+    assert pacer.call(refused_twice, backoff=True, report=waits.append) == "done"
+
+    # Retry-After says 0.1 s; the first refusal holds the gate 1 s, the second 2 s.
+    assert calls == 3
+    assert [round(w) for w in waits] == [1, 2]

@@ -81,6 +81,21 @@ def ext(parent: str, route: str, data: dict[str, str]) -> Callable:
     return act
 
 
+def foreign_delete(parent: str) -> Callable:
+    """Delete a pair another system wrote, with a key no URL of the app can hold, by name."""
+
+    def act(scene: Scene) -> None:
+        state = scene.sandbox.state
+        if parent == "item":
+            ext_ref = state.get_extension("orderItem", scene.ref("item"), "ext")["ref"]
+        else:
+            ext_ref = scene.ref("extension")
+        state.plant(ext_ref, {'Store Location"><b>': "London"})
+        ext(parent, "fields/delete/", {"key": 'Store Location"><b>', "seen": '"London"'})(scene)
+
+    return act
+
+
 def ext_replace(scene: Scene) -> None:
     url = f"/orders/{scene.order_ref}/ext/replace/"
     form = {
@@ -144,11 +159,13 @@ SCENARIOS: dict[str, Callable[[Scene], None]] = {
     ),
     "order extension delete": ext("order", "keys/storeLocation/delete/", {"seen": '"London"'}),
     "order extension replace": ext_replace,
+    "order extension foreign key delete": foreign_delete("order"),
     "item extension add": ext("item", "add/", {"key": "meal", "value": "veg", "type": "string"}),
     "item extension save": ext(
         "item", "keys/seat/save/", {"value": "14C", "type": "string", "seen": '"12A"'}
     ),
     "item extension delete": ext("item", "keys/seat/delete/", {"seen": '"12A"'}),
+    "item extension foreign key delete": foreign_delete("item"),
     "bulk job": bulk,
     "revert": revert,
 }

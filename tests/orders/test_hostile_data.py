@@ -18,11 +18,7 @@ from django.test import Client
 from orders.models import AuditEntry, BulkJob
 from orders.sandbox.server import SandboxServer
 from orders.services.bulk import bulk_job_create, bulk_job_run
-from orders.services.extensions import (
-    ORDER_EXTENSION,
-    extension_delete_keys,
-    extension_set_pairs,
-)
+from orders.services.extensions import order_extension_delete_keys, order_extension_set
 from tests.conftest import make_staff
 from tests.factories import seed_full_order, seed_order
 
@@ -130,13 +126,7 @@ def plant_everything(sandbox: SandboxServer, actor: User) -> Scene:
     sandbox.state.put_item_extension(item_ref, {"color": "red"})
     item_ext = sandbox.state.get_extension("orderItem", item_ref, "ext")
     # An app write first, so the audit trail holds rows about this order; then the bad data.
-    extension_set_pairs(
-        ORDER_EXTENSION,
-        actor=actor,
-        parent_ref=order_ref,
-        order_ref=order_ref,
-        pairs={"campaign": "spring"},
-    )
+    order_extension_set(actor=actor, order_ref=order_ref, pairs={"campaign": "spring"})
     state = sandbox.state
     state.plant(seeded["extension"]["ref"], EXTENSION_CASES)
     state.plant(item_ext["ref"], ITEM_EXTENSION_CASES)
@@ -162,12 +152,8 @@ def plant_everything(sandbox: SandboxServer, actor: User) -> Scene:
     )
     bulk_job_run(job_id=str(job.id), concurrency=1)
     # A foreign key deleted through the app: its audit entry is opened below too.
-    extension_delete_keys(
-        ORDER_EXTENSION,
-        actor=actor,
-        parent_ref=order_ref,
-        order_ref=order_ref,
-        keys=['x"><img src=x onerror=alert(1)>'],
+    order_extension_delete_keys(
+        actor=actor, order_ref=order_ref, keys=['x"><img src=x onerror=alert(1)>']
     )
     return Scene(
         order_ref=order_ref,
