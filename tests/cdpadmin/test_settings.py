@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.folders import server_data_folder
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.unit
 
@@ -126,10 +128,12 @@ SHOW_DATABASE = (
 
 
 @pytest.mark.integration
-def test_with_no_database_url_the_embedded_server_is_started_and_stopped_again(
-    tmp_path: Path,
-) -> None:
-    pgdata = tmp_path / "pgdata"
+def test_with_no_database_url_the_embedded_server_is_started_and_stopped_again() -> None:
+    with server_data_folder("cdpadmin-settings-") as folder:
+        _check_embedded_server(folder / "pgdata")
+
+
+def _check_embedded_server(pgdata: Path) -> None:
     # A clean environment: no DATABASE_URL, no developer's .env.
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
     result = subprocess.run(
