@@ -4,6 +4,8 @@ Everything comes from `random.Random(seed)` and a fixed calendar (orders made be
 2026-01-01 and 2026-10-31), so the same seed gives the same data on any day. The first
 order is always the documented demo order, referenceId `DEMO-1` (contact Jane Doe,
 jane.doe@example.com; two consumers; three items; extensions on the order and the flight).
+`seed_lookup_guests` adds the guests a lookup must cope with: two profiles sharing one email
+(sam.taylor@example.com) and a visitor guest with no orders (vic.visitor@example.com).
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ if TYPE_CHECKING:
     from .state import SandboxState
 
 DEMO_REFERENCE_ID = "DEMO-1"
+SHARED_EMAIL = "sam.taylor@example.com"
+VISITOR_EMAIL = "vic.visitor@example.com"
+# (referenceId, firstName, phone as the source system stores it, loyalty number)
+SHARED_EMAIL_GUESTS = (
+    ("SHARED-1", "Sam", "+353861000001", "10001"),
+    ("SHARED-2", "Samantha", "0861000002", "10002"),
+)
 START_MS = to_ms(datetime(2026, 1, 1, tzinfo=UTC))
 END_MS = to_ms(datetime(2026, 10, 31, 23, 59, tzinfo=UTC))
 DAY_MS = 86_400_000
@@ -252,15 +261,23 @@ def _flight_extension(rng: random.Random, item: dict[str, Any]) -> dict[str, Any
 
 
 def seed_demo_orders(state: SandboxState, count: int, seed: int) -> None:
-    """Create `count` demo orders in `state` (the caller holds the lock and wiped the store)."""
+    """Create `count` demo orders in `state` (the caller holds the lock and wiped the store).
+
+    From 3 orders on, two of them are the lookup guests' (`seed_lookup_guests`).
+    """
     rng = random.Random(seed)
-    plans = sorted(_plan(rng, count), key=lambda p: p.ordered_ms)
+    # Of `count`, the lookup guests' two orders (`seed_lookup_guests`) when there is room.
+    lookup_guests = count >= 3
+    plans = sorted(_plan(rng, count - 2 if lookup_guests else count), key=lambda p: p.ordered_ms)
     guests = [_jane()] + [_person(rng, i, identity=True) for i in range(1, max(1, count // 3))]
     real_clock, clock = state.clock, _ManualClock()
     state.clock = clock
     try:
         for plan in plans:
             _create(state, rng, clock, plan, guests)
+        if lookup_guests:
+            clock.cursor = END_MS
+            seed_lookup_guests(state)
     finally:
         state.clock = real_clock
         real_clock.observe(clock.last)
@@ -346,3 +363,51 @@ def _create(
         state.put_order_extension(order.ref, _order_extension(rng))
     if plan.travel and rng.random() < 0.6:
         state.put_item_extension(item_refs[0], _flight_extension(rng, items[0]))
+
+
+def seed_lookup_guests(state: SandboxState) -> dict[str, str]:
+    """Two guests sharing an email, each the contact of one order, and an order-less visitor.
+
+    CDP does not check whether a guest exists before creating one (guest-lookup.md §4), so the
+    second profile is linked explicitly. The visitor was a consumer whose order is gone; the
+    guest outlives it (§6.1 point 7). Returns the refs by referenceId, and "visitor".
+    """
+    refs: dict[str, str] = {}
+    for reference_id, first_name, phone, loyalty in SHARED_EMAIL_GUESTS:
+        order = state.create_order(
+            {
+                "referenceId": reference_id,
+                "orderedAt": format_ms(END_MS - 86_400_000 * int(loyalty[-1])),
+                "currencyCode": "EUR",
+                "price": 40 + int(loyalty[-1]),
+                "status": "PURCHASED",
+            }
+        )
+        guest_ref = new_ref(state.rng)
+        state.create_contact(
+            order["ref"],
+            {
+                "firstName": first_name,
+                "lastName": "Taylor",
+                "emails": [SHARED_EMAIL],
+                "phoneNumbers": [phone],
+                "identifiers": [{"provider": "LOYALTY", "id": loyalty}],
+                "guest": {"href": f"{state.base_url}/v2.1/guests/{guest_ref}"},
+            },
+        )
+        refs[reference_id] = guest_ref
+    order = state.create_order(
+        {
+            "referenceId": "VISIT-1",
+            "orderedAt": format_ms(END_MS - DAY_MS),
+            "currencyCode": "EUR",
+            "price": 0,
+            "status": "BROWSED",
+        }
+    )
+    consumer = state.create_consumer(
+        order["ref"], {"firstName": "Vic", "lastName": "Visitor", "emails": [VISITOR_EMAIL]}
+    )
+    refs["visitor"] = consumer["guest"]["href"].rsplit("/", 1)[1]
+    state.delete_order(order["ref"])
+    return refs
