@@ -213,7 +213,7 @@ def test_the_lookup_is_audited_by_hmac_never_by_value(
     assert visited(response) == [f"/audit/?lookups=on&lookup_hmac={digest}"]
     assert "Showing guest lookups of the value you typed" in text
     assert f'data-entry="{lookup.pk}"' in text and f'data-entry="{opened.pk}"' in text
-    assert "Looked up guests by email" in text and "2 matched" in text
+    assert "casey looked up guests by email (HMAC" in text and "2 matched" in text
     other = auditor_client.post("/audit/lookups/", {"value": "x@example.com"}, follow=True)
     assert f'data-entry="{lookup.pk}"' not in other.content.decode()
     lookups_only = auditor_client.get("/audit/?lookups=on").content.decode()
