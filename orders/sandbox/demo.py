@@ -263,21 +263,20 @@ def _flight_extension(rng: random.Random, item: dict[str, Any]) -> dict[str, Any
 def seed_demo_orders(state: SandboxState, count: int, seed: int) -> None:
     """Create `count` demo orders in `state` (the caller holds the lock and wiped the store).
 
-    From 3 orders on, two of them are the lookup guests' (`seed_lookup_guests`).
+    From 3 orders on, the two newest also have the lookup guests (`seed_lookup_guests`).
     """
     rng = random.Random(seed)
-    # Of `count`, the lookup guests' two orders (`seed_lookup_guests`) when there is room.
-    lookup_guests = count >= 3
-    plans = sorted(_plan(rng, count - 2 if lookup_guests else count), key=lambda p: p.ordered_ms)
+    plans = sorted(_plan(rng, count), key=lambda p: p.ordered_ms)
     guests = [_jane()] + [_person(rng, i, identity=True) for i in range(1, max(1, count // 3))]
     real_clock, clock = state.clock, _ManualClock()
     state.clock = clock
     try:
         for plan in plans:
             _create(state, rng, clock, plan, guests)
-        if lookup_guests:
+        if count >= 3:  # the lookup guests join the two newest orders; no order is added
             clock.cursor = END_MS
-            seed_lookup_guests(state)
+            newest = sorted(state.orders.values(), key=lambda o: o.ordered_ms)[-2:]
+            seed_lookup_guests(state, order_refs=[o.ref for o in newest])
     finally:
         state.clock = real_clock
         real_clock.observe(clock.last)
@@ -365,24 +364,30 @@ def _create(
         state.put_item_extension(item_refs[0], _flight_extension(rng, items[0]))
 
 
-def seed_lookup_guests(state: SandboxState) -> dict[str, str]:
-    """Two guests sharing an email, each the contact of one order, and an order-less visitor.
+def seed_lookup_guests(state: SandboxState, order_refs: list[str] | None = None) -> dict[str, str]:
+    """Two guests sharing an email, each a contact of one order, and an order-less visitor.
 
     CDP does not check whether a guest exists before creating one (guest-lookup.md §4), so the
-    second profile is linked explicitly. The visitor was a consumer whose order is gone; the
-    guest outlives it (§6.1 point 7). Returns the refs by referenceId, and "visitor".
+    second profile is linked explicitly. The visitor was a consumer since removed from its
+    order; the guest outlives it (§6.1 point 7). Without `order_refs` (two orders to join),
+    orders SHARED-1 and SHARED-2 are created. Returns the guest refs by order referenceId
+    (SHARED-1/SHARED-2 or the joined orders'), and "visitor".
     """
     refs: dict[str, str] = {}
-    for reference_id, first_name, phone, loyalty in SHARED_EMAIL_GUESTS:
-        order = state.create_order(
-            {
-                "referenceId": reference_id,
-                "orderedAt": format_ms(END_MS - 86_400_000 * int(loyalty[-1])),
-                "currencyCode": "EUR",
-                "price": 40 + int(loyalty[-1]),
-                "status": "PURCHASED",
-            }
-        )
+    for n, (reference_id, first_name, phone, loyalty) in enumerate(SHARED_EMAIL_GUESTS):
+        if order_refs:
+            order = {"ref": order_refs[n]}
+            reference_id = state.orders[order_refs[n]].reference_id
+        else:
+            order = state.create_order(
+                {
+                    "referenceId": reference_id,
+                    "orderedAt": format_ms(END_MS - 86_400_000 * int(loyalty[-1])),
+                    "currencyCode": "EUR",
+                    "price": 40 + int(loyalty[-1]),
+                    "status": "PURCHASED",
+                }
+            )
         guest_ref = new_ref(state.rng)
         state.create_contact(
             order["ref"],
@@ -396,18 +401,10 @@ def seed_lookup_guests(state: SandboxState) -> dict[str, str]:
             },
         )
         refs[reference_id] = guest_ref
-    order = state.create_order(
-        {
-            "referenceId": "VISIT-1",
-            "orderedAt": format_ms(END_MS - DAY_MS),
-            "currencyCode": "EUR",
-            "price": 0,
-            "status": "BROWSED",
-        }
-    )
+    some_order = next(iter(state.orders))
     consumer = state.create_consumer(
-        order["ref"], {"firstName": "Vic", "lastName": "Visitor", "emails": [VISITOR_EMAIL]}
+        some_order, {"firstName": "Vic", "lastName": "Visitor", "emails": [VISITOR_EMAIL]}
     )
     refs["visitor"] = consumer["guest"]["href"].rsplit("/", 1)[1]
-    state.delete_order(order["ref"])
+    state.delete_person("consumer", consumer["ref"])
     return refs
