@@ -99,6 +99,18 @@ if CDP_TIMEOUT <= 0:
 CDP_ORDER_UPDATE_API = env.str("CDP_ORDER_UPDATE_API", default="v2.1")
 if CDP_ORDER_UPDATE_API not in {"v2.1", "v2"}:
     raise ImproperlyConfigured("CDP_ORDER_UPDATE_API must be 'v2.1' or 'v2'.")
+CDP_GUEST_API = env.str("CDP_GUEST_API", default="v2.1")
+if CDP_GUEST_API not in {"v2.1", "v2"}:
+    raise ImproperlyConfigured("CDP_GUEST_API must be 'v2.1' or 'v2'.")
+# Key of the HMAC that stands for a looked-up email/phone/identifier in the audit trail.
+LOOKUP_HMAC_KEY = env.str("LOOKUP_HMAC_KEY", default="")
+if not LOOKUP_HMAC_KEY:
+    if not CDP_SANDBOX:
+        raise ImproperlyConfigured(
+            "LOOKUP_HMAC_KEY is not set; set it to a long random string (keep it secret and "
+            "stable: the audit trail's lookup filter needs the same key)."
+        )
+    LOOKUP_HMAC_KEY = "trial:" + SECRET_KEY
 CDP_POOL_SIZE = env.int("CDP_POOL_SIZE", default=20)
 CDP_RETRIES = env.int("CDP_RETRIES", default=2)
 

@@ -18,6 +18,7 @@ class AuditEntry(models.Model):
 
     A change writes an `intent` row before calling CDP and an `outcome` row after, pointing
     back at the intent. Reads that find CDP newer than the trail write an `observed` row.
+    A guest lookup (a read of personal data) writes one `read` row, its outcome included.
     A PostgreSQL trigger refuses UPDATE, DELETE and TRUNCATE, and each row's `hash` covers
     its content plus the previous row's hash (see `orders.audit`).
     """
@@ -26,6 +27,7 @@ class AuditEntry(models.Model):
         INTENT = "intent", "Intent"
         OUTCOME = "outcome", "Outcome"
         OBSERVED = "observed", "Observed external change"
+        READ = "read", "Read of personal data"
 
     class Outcome(models.TextChoices):
         NONE = "", "—"

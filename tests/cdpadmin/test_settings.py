@@ -29,7 +29,13 @@ def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", PRINT_CDP],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cdpadmin.settings", "ENV_FILE": "", **env},
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "cdpadmin.settings",
+            "ENV_FILE": "",
+            "LOOKUP_HMAC_KEY": "a-test-lookup-key",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -68,6 +74,12 @@ def test_real_credentials_pick_the_regions_host(region: str, host: str) -> None:
         ({"CDP_TIMEOUT": "0"}, "CDP_TIMEOUT must be a positive number"),
         ({"CDP_BASE_URL": "ftp://x"}, "CDP_BASE_URL must start with http"),
         ({"CDP_ORDER_UPDATE_API": "v3"}, "CDP_ORDER_UPDATE_API must be"),
+        ({"CDP_GUEST_API": "v3"}, "CDP_GUEST_API must be"),
+        (
+            {"CDP_CLIENT_KEY": "k", "CDP_API_TOKEN": "t", "CDP_REGION": "eu"}
+            | {"LOOKUP_HMAC_KEY": ""},
+            "LOOKUP_HMAC_KEY is not set",
+        ),
         ({"DEBUG": "maybe"}, "DEBUG has the value 'maybe'"),
         ({"PRODUCTION": "true", "SECRET_KEY": ""}, "SECRET_KEY is not set"),
         ({"AUDIT_SIGNING_KEY_FILE": "/etc/key.pem"}, "AUDIT_CHECKPOINT_DIR is not set"),

@@ -25,7 +25,7 @@ def test_order_page_shows_order_items_contacts_consumers_and_extension(
     assert "Order PAGE-1" in text
     assert "99.50 EUR" in text
     assert "DUB-LHR Flight" in text
-    assert f"/orders/?guestRef={guest_ref}" in text
+    assert f"/guests/{guest_ref}/" in text
     assert "jane@example.com" in text
     assert "loyaltyTier" in text and "London" in text
 
