@@ -121,7 +121,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cdpadmin.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "orders.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -275,3 +274,32 @@ SIGNIN_MAX_FAILURES_PER_USERNAME = env.int("SIGNIN_MAX_FAILURES_PER_USERNAME", d
 SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=20)
 SIGNIN_WINDOW_S = env.int("SIGNIN_WINDOW_S", default=15 * 60)
 # --- End of production hardening -------------------------------------------------------------
+
+# --- Staff identity: CSP, sign-in lockouts, sessions, single sign-on, two-factor ------------
+# Everything from kept packages: django-csp, django-axes, django-allauth. See docs/deploy.md.
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+
+# Pages load scripts only from the app's own origin: htmx is a static file, the app's
+# JavaScript lives in static/js/. The admin's templates (which our pages extend) and Django's
+# widgets write inline `style="…"` attributes, so inline styles stay allowed; scripts may not
+# be inline. The admin's CSS draws some icons as data: URIs.
+CSP_REPORT_PATH = "/csp-report/"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "report-uri": [CSP_REPORT_PATH],
+    }
+}
+# --- End of staff identity -------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from orders.security import csp_report
 from orders.throttle import ThrottledAdminAuthenticationForm
 from orders.views.errors import SignInView
 
@@ -17,6 +18,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("csp-report/", csp_report, name="csp-report"),
     path("", include("orders.urls")),
 ]
 
