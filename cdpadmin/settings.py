@@ -9,6 +9,7 @@ CDP_API_TOKEN set, the app talks to the real CDP tenant of CDP_REGION (or CDP_BA
 from __future__ import annotations
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -269,10 +270,6 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Sign-in throttling (orders/throttle.py): failures counted per username and per client IP.
-SIGNIN_MAX_FAILURES_PER_USERNAME = env.int("SIGNIN_MAX_FAILURES_PER_USERNAME", default=5)
-SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=20)
-SIGNIN_WINDOW_S = env.int("SIGNIN_WINDOW_S", default=15 * 60)
 # --- End of production hardening -------------------------------------------------------------
 
 # --- Staff identity: CSP, sign-in lockouts, sessions, single sign-on, two-factor ------------
@@ -302,4 +299,33 @@ CONTENT_SECURITY_POLICY = {
         "report-uri": [CSP_REPORT_PATH],
     }
 }
+
+# Sign-in lockouts (django-axes; orders/signin.py): failures per username and per address.
+SIGNIN_MAX_FAILURES_PER_USERNAME = env.int("SIGNIN_MAX_FAILURES_PER_USERNAME", default=5)
+SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=20)
+SIGNIN_WINDOW_S = env.int("SIGNIN_WINDOW_S", default=15 * 60)
+for _name in ("SIGNIN_MAX_FAILURES_PER_USERNAME", "SIGNIN_MAX_FAILURES_PER_IP", "SIGNIN_WINDOW_S"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number.")
+INSTALLED_APPS += ["axes"]
+# Axes' middleware turns a locked sign-in into the lockout page; it goes last.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked sign-ins before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "orders.signin.SignInLockHandler"
+AXES_FAILURE_LIMIT = SIGNIN_MAX_FAILURES_PER_USERNAME
+AXES_COOLOFF_TIME = timedelta(seconds=SIGNIN_WINDOW_S)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "orders.signin.signin_username"
+AXES_LOCKOUT_CALLABLE = "orders.signin.lockout_response"
+# Refused attempts do not extend the lock: no one keeps a colleague locked out by hammering.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+# The client's address (orders/signin.py): the peer's, or behind our proxy the last
+# X-Forwarded-For entry. ipware's proxy count finds no address in a one-entry header, which
+# is what a single proxy sends, so axes is given the rule itself.
+AXES_CLIENT_IP_CALLABLE = "orders.signin.client_ip"
 # --- End of staff identity -------------------------------------------------------------------

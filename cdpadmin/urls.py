@@ -4,11 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from orders.security import csp_report
-from orders.throttle import ThrottledAdminAuthenticationForm
 from orders.views.errors import SignInView
-
-# The admin's own sign-in page is a second door for password guessing; throttle it too.
-admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path(

@@ -215,28 +215,6 @@ class BulkJobOrder(models.Model):
         indexes = [models.Index(fields=["job", "state"], name="bulk_job_order_state")]
 
 
-class SignInAttempt(models.Model):
-    """One failed sign-in, kept to throttle password guessing (see `orders.throttle`).
-
-    Kept in PostgreSQL, not a per-process cache, so every web process sees the same count.
-    Rows older than the throttling window mean nothing and may be deleted at any time.
-    """
-
-    at = models.DateTimeField(default=timezone.now)
-    username = models.CharField(max_length=150)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-
-    class Meta:
-        default_permissions = ()
-        indexes = [
-            models.Index(fields=["username", "at"], name="signin_attempt_username"),
-            models.Index(fields=["ip", "at"], name="signin_attempt_ip"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Failed sign-in as “{self.username}” from {self.ip or 'unknown'} at {self.at}"
-
-
 class AuditCheckpoint(models.Model):
     """A note of each signed checkpoint written to AUDIT_CHECKPOINT_DIR (see `orders.checkpoints`).
 

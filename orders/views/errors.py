@@ -13,7 +13,6 @@ from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
 from cdpadmin.request_id import request_id_of
-from orders.throttle import ThrottledAuthenticationForm
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +34,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 class SignInView(auth_views.LoginView):
     """Django's sign-in page; in trial mode it also shows the demo login `make run` made."""
-
-    authentication_form = ThrottledAuthenticationForm
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
