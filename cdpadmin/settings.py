@@ -312,7 +312,7 @@ INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked sign-ins before any check
-    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",  # Django's ModelBackend, extended
 ]
 AXES_HANDLER = "orders.signin.SignInLockHandler"
 AXES_FAILURE_LIMIT = SIGNIN_MAX_FAILURES_PER_USERNAME
@@ -328,4 +328,40 @@ AXES_VERBOSE = False
 # X-Forwarded-For entry. ipware's proxy count finds no address in a one-entry header, which
 # is what a single proxy sends, so axes is given the rule itself.
 AXES_CLIENT_IP_CALLABLE = "orders.signin.client_ip"
+
+# Sign-in pages (django-allauth). Nobody signs up: staff come from the identity provider or
+# are made by an administrator.
+INSTALLED_APPS += ["allauth", "allauth.account", "allauth.usersessions"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "allauth.account.middleware.AccountMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "orders.sessions.SessionMaxAgeMiddleware",
+)
+ACCOUNT_ADAPTER = "orders.identity.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False  # as Django's: signed in, the form still shows
+ACCOUNT_SESSION_REMEMBER = False  # the session cookie ends with the browser
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+# Axes counts sign-ins; allauth's own counters (per process, in its cache) would lock
+# sooner and with other limits.
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
+USERSESSIONS_TRACK_ACTIVITY = False
+
+# Sessions end after SESSION_IDLE_TIMEOUT_S without a request (each request moves the
+# expiry on) and SESSION_MAX_AGE_S after sign-in whatever happens (orders/sessions.py).
+SESSION_IDLE_TIMEOUT_S = env.int("SESSION_IDLE_TIMEOUT_S", default=30 * 60)
+SESSION_MAX_AGE_S = env.int("SESSION_MAX_AGE_S", default=12 * 60 * 60)
+if SESSION_IDLE_TIMEOUT_S <= 0 or SESSION_MAX_AGE_S <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT_S and SESSION_MAX_AGE_S must be positive.")
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_S
+SESSION_SAVE_EVERY_REQUEST = True
 # --- End of staff identity -------------------------------------------------------------------
