@@ -364,4 +364,72 @@ if SESSION_IDLE_TIMEOUT_S <= 0 or SESSION_MAX_AGE_S <= 0:
     raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT_S and SESSION_MAX_AGE_S must be positive.")
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_S
 SESSION_SAVE_EVERY_REQUEST = True
+
+# Single sign-on (allauth's socialaccount: OpenID Connect, and SAML 2.0 with python3-saml).
+# Configured from the environment; docs/deploy.md says what to enter at Entra ID, Okta or
+# Google. Staff are keyed on the IdP's subject, never on their email address.
+INSTALLED_APPS += [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+]
+SOCIALACCOUNT_ADAPTER = "orders.identity.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "orders.identity.LocalLoginForm"}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never join an IdP identity to a user by email
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = False
+# Password sign-in: everyone (trial, and until SSO is set up), or with false superusers only.
+LOCAL_PASSWORD_SIGNIN = env_bool("LOCAL_PASSWORD_SIGNIN", default=True)
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+SSO_ACCESS_CONTACT = env.str("SSO_ACCESS_CONTACT", default="your cdpadmin administrator")
+SSO_NAME = env.str("SSO_NAME", default="Company account")
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+SAML_METADATA_URL = env.str("SAML_METADATA_URL", default="")
+SAML_ENTITY_ID = env.str("SAML_ENTITY_ID", default="")
+SAML_SP_ENTITY_ID = env.str("SAML_SP_ENTITY_ID", default="")
+SAML_UID_ATTRIBUTE = env.str("SAML_UID_ATTRIBUTE", default="")
+SOCIALACCOUNT_PROVIDERS: dict = {}
+if OIDC_ISSUER:
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set with OIDC_ISSUER."
+        )
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "sso",
+                "name": SSO_NAME,
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                # The issuer, or its discovery document's URL (…/.well-known/openid-configuration).
+                "settings": {"server_url": OIDC_ISSUER, "uid_field": "sub"},
+            }
+        ],
+    }
+if SAML_METADATA_URL:
+    SOCIALACCOUNT_PROVIDERS["saml"] = {
+        "APPS": [
+            {
+                "provider_id": SAML_ENTITY_ID or SAML_METADATA_URL,
+                "name": SSO_NAME,
+                "client_id": "sso",  # the organisation slug in the SAML URLs: /accounts/saml/sso/…
+                "settings": {
+                    # uid: the NameID (persistent) unless an attribute is named.
+                    "attribute_mapping": {
+                        "uid": SAML_UID_ATTRIBUTE or "",
+                        "groups": SSO_GROUPS_CLAIM,
+                    },
+                    "idp": {"entity_id": SAML_ENTITY_ID, "metadata_url": SAML_METADATA_URL},
+                    "sp": {"entity_id": SAML_SP_ENTITY_ID},
+                    "use_nameid_for_email": False,
+                },
+            }
+        ]
+    }
 # --- End of staff identity -------------------------------------------------------------------

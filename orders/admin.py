@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from orders.models import AuditEntry, ChainVerification
+from orders.identity import groups_changed_by
+from orders.models import AuditEntry, ChainVerification, IdentityGroupMapping
 from orders.sessions import sign_out_everywhere
 
 
@@ -54,9 +55,20 @@ admin.site.unregister(User)
 class StaffUserAdmin(UserAdmin):
     actions = ["sign_out_everywhere"]
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        with groups_changed_by(request.user, "admin"):  # type: ignore[arg-type]
+            super().save_related(request, form, formsets, change)
+
     @admin.action(description="Sign out everywhere (end all their sessions)")
     def sign_out_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         ended = sum(sign_out_everywhere(user=user) for user in queryset)
         self.message_user(
             request, f"Ended {ended} session(s) of {queryset.count()} user(s).", messages.SUCCESS
         )
+
+
+@admin.register(IdentityGroupMapping)
+class IdentityGroupMappingAdmin(admin.ModelAdmin):
+    list_display = ("idp_group", "group")
+    list_filter = ("group",)
+    search_fields = ("idp_group",)

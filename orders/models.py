@@ -263,3 +263,29 @@ class RecentlyViewedOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} viewed {self.reference_id or self.order_ref}"
+
+
+class IdentityGroupMapping(models.Model):
+    """One group of the identity provider's groups claim, and the cdpadmin role it grants.
+
+    Staff who sign in with single sign-on get exactly the roles their IdP groups map to,
+    re-synced at every sign-in (see `orders.identity`).
+    """
+
+    idp_group = models.CharField(
+        "IdP group",
+        max_length=255,
+        unique=True,
+        help_text="The value as the groups claim carries it (Entra ID: the group's object ID; "
+        "Okta and Google: the group's name or email address).",
+    )
+    group = models.ForeignKey(
+        "auth.Group", on_delete=models.CASCADE, verbose_name="cdpadmin role", related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "identity provider group"
+        ordering = ["idp_group"]
+
+    def __str__(self) -> str:
+        return f"{self.idp_group} → {self.group.name}"

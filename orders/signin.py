@@ -87,4 +87,4 @@ def lockout_response(
     by_username, _ = handler.failure_counts(request, credentials)
     locked_name = by_username >= settings.SIGNIN_MAX_FAILURES_PER_USERNAME
     message = USERNAME_LOCKED if locked_name else IP_LOCKED
-    return render(request, "registration/locked.html", {"message": message}, status=429)
+    return render(request, "account/refused.html", {"message": message}, status=429)
