@@ -432,4 +432,18 @@ if SAML_METADATA_URL:
             }
         ]
     }
+
+# Two-factor sign-in for local accounts (allauth's MFA): TOTP apps, security keys where the
+# browser offers WebAuthn, recovery codes. Superusers who have none set one up on sign-in.
+INSTALLED_APPS += ["allauth.mfa"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("orders.sessions.SessionMaxAgeMiddleware") + 1,
+    "orders.identity.SuperuserTwoFactorMiddleware",
+)
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = "cdpadmin"
+MFA_ALLOW_UNVERIFIED_EMAIL = True  # staff email addresses are not verified by cdpadmin
+# Browsers offer WebAuthn only over HTTPS, or on http://localhost in a trial.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 # --- End of staff identity -------------------------------------------------------------------

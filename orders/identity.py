@@ -11,13 +11,14 @@ the audit trail.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import LoginForm
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa.utils import is_mfa_enabled
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialApp, SocialLogin
@@ -25,11 +26,12 @@ from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.models import Group, User
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from orders.audit import append_entry
 from orders.models import AuditEntry, IdentityGroupMapping
@@ -65,9 +67,36 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
+    def login(self, request: HttpRequest, user: Any) -> None:
+        super().login(request, user)
+        # Any sign-in through allauth (password or SSO) ends here, after its second factor.
+        if user.is_superuser and not is_mfa_enabled(user):
+            request.session[TWO_FACTOR_REQUIRED] = True
+
     def get_client_ip(self, request: HttpRequest) -> str:
         # The same address the lockouts count (BEHIND_PROXY), for the sessions list too.
         return client_ip(request) or "0.0.0.0"  # noqa: S104 - a placeholder, never bound
+
+
+TWO_FACTOR_REQUIRED = "cdpadmin_two_factor_required"
+TWO_FACTOR_EXEMPT = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/")
+SET_UP_TWO_FACTOR = "Superusers sign in with a second factor: set up an authenticator app first."
+
+
+class SuperuserTwoFactorMiddleware:
+    """A superuser signed in without a second factor sets one up before anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.session.get(TWO_FACTOR_REQUIRED) and request.user.is_authenticated:
+            if is_mfa_enabled(request.user):
+                del request.session[TWO_FACTOR_REQUIRED]
+            elif not request.path.startswith(TWO_FACTOR_EXEMPT):
+                messages.warning(request, SET_UP_TWO_FACTOR)
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)
 
 
 class LocalLoginForm(LoginForm):
