@@ -317,3 +317,18 @@ def test_a_change_of_groups_by_hand_in_the_admin_is_audited(db: None) -> None:
     assert {removed.request_payload["via"], added.request_payload["via"]} == {"admin"}
     assert (removed.before, removed.after) == ({"groups": ["Customer service"]}, {"groups": []})
     assert (added.before, added.after) == ({"groups": []}, {"groups": ["Auditor"]})
+
+
+def test_group_changes_show_in_the_audit_trail(db: None) -> None:
+    casey = make_staff("casey", "Customer service")
+    auditor = Client()
+    auditor.force_login(make_staff("avery", "Auditor"))
+    (entry,) = group_audit(casey)
+
+    listing = auditor.get("/audit/")
+    detail = auditor.get(f"/audit/{entry.pk}/")
+
+    assert listing.status_code == 200
+    assert detail.status_code == 200
+    assert GROUPS_CHANGE_ACTION in detail.content.decode()
+    assert "Customer service" in detail.content.decode()

@@ -43,12 +43,17 @@ def test_the_idle_timeout_is_thirty_minutes_unless_set(settings: object) -> None
     assert live.SESSION_SAVE_EVERY_REQUEST is True
 
 
+@pytest.fixture
+def casey(db: None, fast_hasher: None) -> Client:
+    make_staff("casey", "Customer service")
+    return signed_in("casey")
+
+
 def test_a_session_ends_after_the_idle_timeout_but_not_while_in_use(
-    db: None, fast_hasher: None, settings: object
+    casey: Client, settings: object
 ) -> None:
     settings.SESSION_COOKIE_AGE = 2  # type: ignore[attr-defined]
-    make_staff("casey", "Customer service")
-    client = signed_in("casey")
+    client = casey
 
     # Used every 1.2 s for longer than the timeout: each request moves the expiry on.
     for _ in range(3):
@@ -59,13 +64,9 @@ def test_a_session_ends_after_the_idle_timeout_but_not_while_in_use(
     assert not still_signed_in(client)
 
 
-def test_a_session_ends_after_its_maximum_age_however_busy(
-    db: None, fast_hasher: None, settings: object
-) -> None:
+def test_a_session_ends_after_its_maximum_age_however_busy(casey: Client, settings: object) -> None:
     settings.SESSION_MAX_AGE_S = 2  # type: ignore[attr-defined]
-    make_staff("casey", "Customer service")
-    client = signed_in("casey")
-    assert still_signed_in(client)
+    client = casey
 
     time.sleep(1.2)
     assert still_signed_in(client)
