@@ -350,7 +350,6 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False  # as Django's: signed in, the form still shows
 ACCOUNT_SESSION_REMEMBER = False  # the session cookie ends with the browser
-ACCOUNT_LOGOUT_REDIRECT_URL = "login"
 # Axes counts sign-ins; allauth's own counters (per process, in its cache) would lock
 # sooner and with other limits.
 ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}

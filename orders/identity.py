@@ -230,7 +230,10 @@ def _audit_groups_change(user: User, before: list[str], after: list[str]) -> Non
     )
 
 
-@receiver(m2m_changed, sender=User.groups.through, dispatch_uid="cdpadmin-audit-groups")
+GROUPS_AUDIT_UID = "cdpadmin-audit-groups"
+
+
+@receiver(m2m_changed, sender=User.groups.through, dispatch_uid=GROUPS_AUDIT_UID)
 def _groups_changed(
     sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
 ) -> None:

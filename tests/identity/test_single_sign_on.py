@@ -311,8 +311,7 @@ def test_a_change_of_groups_by_hand_in_the_admin_is_audited(db: None) -> None:
 
     assert response.status_code == 302, response.content.decode()[:3000]
     # The admin replaces the groups: one removal, then one addition.
-    made, removed, added = group_audit(casey)
-    assert (made.after, made.request_payload["via"]) == ({"groups": ["Customer service"]}, "")
+    removed, added = group_audit(casey)
     assert {removed.actor_id, added.actor_id} == {root.pk}
     assert {removed.request_payload["via"], added.request_payload["via"]} == {"admin"}
     assert (removed.before, removed.after) == ({"groups": ["Customer service"]}, {"groups": []})
@@ -320,10 +319,12 @@ def test_a_change_of_groups_by_hand_in_the_admin_is_audited(db: None) -> None:
 
 
 def test_group_changes_show_in_the_audit_trail(db: None) -> None:
-    casey = make_staff("casey", "Customer service")
+    casey = make_staff("casey")
     auditor = Client()
     auditor.force_login(make_staff("avery", "Auditor"))
+    casey.groups.add(Group.objects.get(name="Customer service"))  # e.g. from `manage.py shell`
     (entry,) = group_audit(casey)
+    assert entry.request_payload["via"] == ""
 
     listing = auditor.get("/audit/")
     detail = auditor.get(f"/audit/{entry.pk}/")
