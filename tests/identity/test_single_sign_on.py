@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import requests
 from allauth.socialaccount.models import SocialAccount
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, Permission, User
+from django.shortcuts import resolve_url
 from django.test import Client
 
 from orders.identity import GROUPS_CHANGE_ACTION
@@ -69,7 +71,7 @@ def test_first_sign_in_creates_the_user_with_the_mapped_roles(
     response = sign_in_at_idp(app, "alice")
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert response["Location"] == "/orders/"
+    assert response["Location"] == resolve_url(django_settings.LOGIN_REDIRECT_URL)
     user = sso_user(sso, "alice")
     assert set(user.groups.values_list("name", flat=True)) == {"Customer service", "Marketing"}
     assert not user.has_usable_password()
