@@ -439,6 +439,11 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("orders.sessions.SessionMaxAgeMiddleware") + 1,
     "orders.identity.SuperuserTwoFactorMiddleware",
 )
+# Required of superusers whenever the app reaches real CDP; the trial's demo superuser, on the
+# local sandbox only, signs in with its password alone unless this is set.
+SUPERUSER_TWO_FACTOR_REQUIRED = env_bool(
+    "SUPERUSER_TWO_FACTOR_REQUIRED", default=not (CDP_SANDBOX and not PRODUCTION)
+)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "cdpadmin"

@@ -70,7 +70,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request: HttpRequest, user: Any) -> None:
         super().login(request, user)
         # Any sign-in through allauth (password or SSO) ends here, after its second factor.
-        if user.is_superuser and not is_mfa_enabled(user):
+        required = settings.SUPERUSER_TWO_FACTOR_REQUIRED
+        if required and user.is_superuser and not is_mfa_enabled(user):
             request.session[TWO_FACTOR_REQUIRED] = True
 
     def get_client_ip(self, request: HttpRequest) -> str:

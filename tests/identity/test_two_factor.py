@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.conf import settings
 from django.test import Client
 
 from tests.conftest import PASSWORD, make_staff
@@ -19,6 +23,41 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def fast_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # As with real CDP credentials; the suite itself runs against the sandbox (trial mode).
+    settings.SUPERUSER_TWO_FACTOR_REQUIRED = True
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("env", "required"),
+    [
+        ({}, "False"),
+        ({"CDP_CLIENT_KEY": "k", "CDP_API_TOKEN": "t", "CDP_REGION": "eu"}, "True"),
+        ({"PRODUCTION": "true", "SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://h/db"}, "True"),
+        ({"SUPERUSER_TWO_FACTOR_REQUIRED": "true"}, "True"),
+    ],
+    ids=["trial", "real-cdp", "production", "asked-for"],
+)
+def test_superusers_need_a_second_factor_except_in_the_trial(
+    env: dict[str, str], required: str
+) -> None:
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_REQUIRED],
+        cwd=settings.BASE_DIR,
+        env={**keep, "DJANGO_SETTINGS_MODULE": "cdpadmin.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.stdout.strip() == required, result.stderr
+
+
+PRINT_REQUIRED = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.SUPERUSER_TWO_FACTOR_REQUIRED)"
+)
 
 
 def totp_code(secret: str) -> str:
