@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -392,7 +393,7 @@ SAML_METADATA_URL = env.str("SAML_METADATA_URL", default="")
 SAML_ENTITY_ID = env.str("SAML_ENTITY_ID", default="")
 SAML_SP_ENTITY_ID = env.str("SAML_SP_ENTITY_ID", default="")
 SAML_UID_ATTRIBUTE = env.str("SAML_UID_ATTRIBUTE", default="")
-SOCIALACCOUNT_PROVIDERS: dict = {}
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
 if OIDC_ISSUER:
     if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
         raise ImproperlyConfigured(

@@ -10,7 +10,7 @@ from orders.views.errors import SignInView
 
 # The admin's own sign-in form would skip lockouts' page, single sign-on and the second
 # factor: send it to the one sign-in page instead.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),

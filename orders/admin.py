@@ -52,7 +52,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(UserAdmin[User]):
     actions = ["sign_out_everywhere"]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -68,7 +68,7 @@ class StaffUserAdmin(UserAdmin):
 
 
 @admin.register(IdentityGroupMapping)
-class IdentityGroupMappingAdmin(admin.ModelAdmin):
+class IdentityGroupMappingAdmin(admin.ModelAdmin[IdentityGroupMapping]):
     list_display = ("idp_group", "group")
     list_filter = ("group",)
     search_fields = ("idp_group",)

@@ -51,7 +51,7 @@ def _clean(value: Any) -> str:
 @csrf_exempt
 @require_POST
 def csp_report(request: HttpRequest) -> HttpResponse:
-    content_type = request.content_type.lower()
+    content_type = (request.content_type or "").lower()
     if content_type not in REPORT_CONTENT_TYPES:
         return HttpResponse(status=415)
     try:
