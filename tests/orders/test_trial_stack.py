@@ -134,7 +134,7 @@ def signed_in(stack: Stack) -> requests.Session:
     answer = session.post(
         f"{stack.app}/accounts/login/",
         data={
-            "username": "demo",
+            "login": "demo",
             "password": "cdpadmin-demo",
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },
