@@ -64,11 +64,21 @@ def _identifiers(reader: Reader) -> tuple[GuestIdentifier, ...]:
     return tuple(found)
 
 
-_TEXT = ("guest_type", "guestType"), ("title", "title"), ("first_name", "firstName")
-_TEXT += ("last_name", "lastName"), ("gender", "gender"), ("email", "email")
+_TEXT: tuple[tuple[str, str], ...] = (
+    ("guest_type", "guestType"),
+    ("title", "title"),
+    ("first_name", "firstName"),
+    ("last_name", "lastName"),
+    ("gender", "gender"),
+    ("email", "email"),
+)
 _TEXTS = ("emails", "emails"), ("phone_numbers", "phoneNumbers")
-_INSTANTS = ("created_at", "createdAt"), ("modified_at", "modifiedAt")
-_INSTANTS += ("first_seen", "firstSeen"), ("last_seen", "lastSeen")
+_INSTANTS: tuple[tuple[str, str], ...] = (
+    ("created_at", "createdAt"),
+    ("modified_at", "modifiedAt"),
+    ("first_seen", "firstSeen"),
+    ("last_seen", "lastSeen"),
+)
 
 
 @dataclass(frozen=True)
@@ -253,8 +263,10 @@ class GuestOperations(ClientBase):
         links = [guest.ref for guest in guests if not guest.complete]
         if links:
             fetched = dict(zip(links, self._executor.map(self._guest_or_none, links), strict=True))
-            guests = [fetched.get(g.ref, g) if not g.complete else g for g in guests]
-        unique = {guest.ref: guest for guest in guests if guest is not None}
+            # A linked guest that is gone (None) drops out.
+            completed = [fetched.get(g.ref, g) if not g.complete else g for g in guests]
+            guests = [guest for guest in completed if guest is not None]
+        unique = {guest.ref: guest for guest in guests}
         return GuestMatches(tuple(unique.values()), more=more)
 
     def _guest_or_none(self, guest_ref: str) -> Guest | None:

@@ -303,10 +303,10 @@ class Transport:
         request_id = request_id_of(response)
         self._log(method, path + redacted_query(params), response.status_code, started, request_id)
         if not 200 <= response.status_code < 300:
-            error = error_from_response(response, method=method, path=path, secrets=self._secrets)
-            if isinstance(error, CdpRateLimited):
-                self.pacer.rate_limited(error.retry_after)
-            raise error
+            refusal = error_from_response(response, method=method, path=path, secrets=self._secrets)
+            if isinstance(refusal, CdpRateLimited):
+                self.pacer.rate_limited(refusal.retry_after)
+            raise refusal
         if response.status_code == 204 or not response.content.strip():
             return None
         try:

@@ -106,16 +106,16 @@ def guest_detail(request: HtmxHttpRequest, guest_ref: str) -> HttpResponse:
     try:
         guest = client.guest_get(guest_ref)
     except CdpNotFound:
-        context = {
+        missing = {
             "title": "Guest not available",
             "error": "CDP has no guest with this ref any more; it may have been merged into "
             "another profile. Search for the customer again.",
         }
-        return render(request, "orders/guest_detail.html", context, status=404)
+        return render(request, "orders/guest_detail.html", missing, status=404)
     except CdpError as exc:
         status = 503 if isinstance(exc, CdpUnavailable) else 502
-        context = {"title": "Guest unavailable", "error": exc.message}
-        return render(request, "orders/guest_detail.html", context, status=status)
+        unavailable = {"title": "Guest unavailable", "error": exc.message}
+        return render(request, "orders/guest_detail.html", unavailable, status=status)
     found_by = _record_open(request, guest.ref)
     offset, limit = _page_window(request)
     context: dict[str, Any] = {

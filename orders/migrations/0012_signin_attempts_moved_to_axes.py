@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """Failed sign-ins are counted by django-axes now (orders/signin.py)."""
 
     dependencies = [
-        ("orders", "0010_audit_filter_pair_indexes"),
+        ("orders", "0011_audit_read_phase"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('orders', '0011_signin_attempts_moved_to_axes'),
+        ('orders', '0012_signin_attempts_moved_to_axes'),
     ]
 
     operations = [
