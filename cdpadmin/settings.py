@@ -9,7 +9,9 @@ CDP_API_TOKEN set, the app talks to the real CDP tenant of CDP_REGION (or CDP_BA
 from __future__ import annotations
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -99,6 +101,18 @@ if CDP_TIMEOUT <= 0:
 CDP_ORDER_UPDATE_API = env.str("CDP_ORDER_UPDATE_API", default="v2.1")
 if CDP_ORDER_UPDATE_API not in {"v2.1", "v2"}:
     raise ImproperlyConfigured("CDP_ORDER_UPDATE_API must be 'v2.1' or 'v2'.")
+CDP_GUEST_API = env.str("CDP_GUEST_API", default="v2.1")
+if CDP_GUEST_API not in {"v2.1", "v2"}:
+    raise ImproperlyConfigured("CDP_GUEST_API must be 'v2.1' or 'v2'.")
+# Key of the HMAC that stands for a looked-up email/phone/identifier in the audit trail.
+LOOKUP_HMAC_KEY = env.str("LOOKUP_HMAC_KEY", default="")
+if not LOOKUP_HMAC_KEY:
+    if not CDP_SANDBOX:
+        raise ImproperlyConfigured(
+            "LOOKUP_HMAC_KEY is not set; set it to a long random string (keep it secret and "
+            "stable: the audit trail's lookup filter needs the same key)."
+        )
+    LOOKUP_HMAC_KEY = "trial:" + SECRET_KEY
 CDP_POOL_SIZE = env.int("CDP_POOL_SIZE", default=20)
 CDP_RETRIES = env.int("CDP_RETRIES", default=2)
 
@@ -121,7 +135,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cdpadmin.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "orders.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -277,8 +290,184 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Sign-in throttling (orders/throttle.py): failures counted per username and per client IP.
+# --- End of production hardening -------------------------------------------------------------
+
+# --- Staff identity: CSP, sign-in lockouts, sessions, single sign-on, two-factor ------------
+# Everything from kept packages: django-csp, django-axes, django-allauth. See docs/deploy.md.
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+
+# Pages load scripts only from the app's own origin: htmx is a static file, the app's
+# JavaScript lives in static/js/. The admin's templates (which our pages extend) and Django's
+# widgets write inline `style="…"` attributes, so inline styles stay allowed; scripts may not
+# be inline. The admin's CSS draws some icons as data: URIs.
+CSP_REPORT_PATH = "/csp-report/"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "report-uri": [CSP_REPORT_PATH],
+    }
+}
+
+# Sign-in lockouts (django-axes; orders/signin.py): failures per username and per address.
 SIGNIN_MAX_FAILURES_PER_USERNAME = env.int("SIGNIN_MAX_FAILURES_PER_USERNAME", default=5)
 SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=20)
 SIGNIN_WINDOW_S = env.int("SIGNIN_WINDOW_S", default=15 * 60)
-# --- End of production hardening -------------------------------------------------------------
+for _name in ("SIGNIN_MAX_FAILURES_PER_USERNAME", "SIGNIN_MAX_FAILURES_PER_IP", "SIGNIN_WINDOW_S"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number.")
+INSTALLED_APPS += ["axes"]
+# Axes' middleware turns a locked sign-in into the lockout page; it goes last.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked sign-ins before any check
+    "allauth.account.auth_backends.AuthenticationBackend",  # Django's ModelBackend, extended
+]
+AXES_HANDLER = "orders.signin.SignInLockHandler"
+AXES_FAILURE_LIMIT = SIGNIN_MAX_FAILURES_PER_USERNAME
+AXES_COOLOFF_TIME = timedelta(seconds=SIGNIN_WINDOW_S)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "orders.signin.signin_username"
+AXES_LOCKOUT_CALLABLE = "orders.signin.lockout_response"
+# Refused attempts do not extend the lock: no one keeps a colleague locked out by hammering.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+# The client's address (orders/signin.py): the peer's, or behind our proxy the last
+# X-Forwarded-For entry. ipware's proxy count finds no address in a one-entry header, which
+# is what a single proxy sends, so axes is given the rule itself.
+AXES_CLIENT_IP_CALLABLE = "orders.signin.client_ip"
+
+# Sign-in pages (django-allauth). Nobody signs up: staff come from the identity provider or
+# are made by an administrator.
+INSTALLED_APPS += ["allauth", "allauth.account", "allauth.usersessions"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "allauth.account.middleware.AccountMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("allauth.account.middleware.AccountMiddleware") + 1,
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "orders.sessions.SessionMaxAgeMiddleware",
+)
+ACCOUNT_ADAPTER = "orders.identity.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False  # as Django's: signed in, the form still shows
+ACCOUNT_SESSION_REMEMBER = False  # the session cookie ends with the browser
+# Axes counts sign-ins; allauth's own counters (per process, in its cache) would lock
+# sooner and with other limits.
+ACCOUNT_RATE_LIMITS = {"login": None, "login_failed": None}
+USERSESSIONS_TRACK_ACTIVITY = False
+
+# Sessions end after SESSION_IDLE_TIMEOUT_S without a request (each request moves the
+# expiry on) and SESSION_MAX_AGE_S after sign-in whatever happens (orders/sessions.py).
+SESSION_IDLE_TIMEOUT_S = env.int("SESSION_IDLE_TIMEOUT_S", default=30 * 60)
+SESSION_MAX_AGE_S = env.int("SESSION_MAX_AGE_S", default=12 * 60 * 60)
+if SESSION_IDLE_TIMEOUT_S <= 0 or SESSION_MAX_AGE_S <= 0:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT_S and SESSION_MAX_AGE_S must be positive.")
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_S
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Single sign-on (allauth's socialaccount: OpenID Connect, and SAML 2.0 with python3-saml).
+# Configured from the environment; docs/deploy.md says what to enter at Entra ID, Okta or
+# Google. Staff are keyed on the IdP's subject, never on their email address.
+INSTALLED_APPS += [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+]
+SOCIALACCOUNT_ADAPTER = "orders.identity.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "orders.identity.LocalLoginForm"}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # never join an IdP identity to a user by email
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = False
+# Password sign-in: everyone (trial, and until SSO is set up), or with false superusers only.
+LOCAL_PASSWORD_SIGNIN = env_bool("LOCAL_PASSWORD_SIGNIN", default=True)
+SSO_GROUPS_CLAIM = env.str("SSO_GROUPS_CLAIM", default="groups")
+SSO_ACCESS_CONTACT = env.str("SSO_ACCESS_CONTACT", default="your cdpadmin administrator")
+SSO_NAME = env.str("SSO_NAME", default="Company account")
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+SAML_METADATA_URL = env.str("SAML_METADATA_URL", default="")
+SAML_ENTITY_ID = env.str("SAML_ENTITY_ID", default="")
+SAML_SP_ENTITY_ID = env.str("SAML_SP_ENTITY_ID", default="")
+SAML_UID_ATTRIBUTE = env.str("SAML_UID_ATTRIBUTE", default="")
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
+if OIDC_ISSUER:
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set with OIDC_ISSUER."
+        )
+    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "sso",
+                "name": SSO_NAME,
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                # The issuer, or its discovery document's URL (…/.well-known/openid-configuration).
+                "settings": {"server_url": OIDC_ISSUER, "uid_field": "sub"},
+            }
+        ],
+    }
+if SAML_METADATA_URL:
+    SOCIALACCOUNT_PROVIDERS["saml"] = {
+        "APPS": [
+            {
+                "provider_id": SAML_ENTITY_ID or SAML_METADATA_URL,
+                "name": SSO_NAME,
+                "client_id": "sso",  # the organisation slug in the SAML URLs: /accounts/saml/sso/…
+                "settings": {
+                    # uid: the NameID (persistent) unless an attribute is named.
+                    "attribute_mapping": {
+                        "uid": SAML_UID_ATTRIBUTE or "",
+                        "groups": SSO_GROUPS_CLAIM,
+                    },
+                    "idp": {"entity_id": SAML_ENTITY_ID, "metadata_url": SAML_METADATA_URL},
+                    "sp": {"entity_id": SAML_SP_ENTITY_ID},
+                    "use_nameid_for_email": False,
+                },
+            }
+        ]
+    }
+
+# Two-factor sign-in for local accounts (allauth's MFA): TOTP apps, security keys where the
+# browser offers WebAuthn, recovery codes. Superusers who have none set one up on sign-in.
+INSTALLED_APPS += ["allauth.mfa"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("orders.sessions.SessionMaxAgeMiddleware") + 1,
+    "orders.identity.SuperuserTwoFactorMiddleware",
+)
+# Required of superusers whenever the app reaches real CDP; the trial's demo superuser, on the
+# local sandbox only, signs in with its password alone unless this is set.
+SUPERUSER_TWO_FACTOR_REQUIRED = env_bool(
+    "SUPERUSER_TWO_FACTOR_REQUIRED", default=not (CDP_SANDBOX and not PRODUCTION)
+)
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = "cdpadmin"
+MFA_ALLOW_UNVERIFIED_EMAIL = True  # staff email addresses are not verified by cdpadmin
+# Browsers offer WebAuthn only over HTTPS, or on http://localhost in a trial.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# --- End of staff identity -------------------------------------------------------------------

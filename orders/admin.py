@@ -1,13 +1,18 @@
-"""The audit trail in Django admin: read-only for everyone, superusers included."""
+"""The admin: the audit trail read-only for everyone, superusers included; staff accounts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from orders.models import AuditEntry, ChainVerification
+from orders.identity import groups_changed_by
+from orders.models import AuditEntry, ChainVerification, IdentityGroupMapping
+from orders.sessions import sign_out_everywhere
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -41,3 +46,29 @@ class ChainVerificationAdmin(ReadOnlyAdmin):
     list_display = ("at", "by", "ok", "rows_checked", "first_break_id")
     list_filter = ("ok",)
     readonly_fields = [field.name for field in ChainVerification._meta.fields]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin[User]):
+    actions = ["sign_out_everywhere"]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        with groups_changed_by(request.user, "admin"):  # type: ignore[arg-type]
+            super().save_related(request, form, formsets, change)
+
+    @admin.action(description="Sign out everywhere (end all their sessions)")
+    def sign_out_everywhere(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        ended = sum(sign_out_everywhere(user=user) for user in queryset)
+        self.message_user(
+            request, f"Ended {ended} session(s) of {queryset.count()} user(s).", messages.SUCCESS
+        )
+
+
+@admin.register(IdentityGroupMapping)
+class IdentityGroupMappingAdmin(admin.ModelAdmin[IdentityGroupMapping]):
+    list_display = ("idp_group", "group")
+    list_filter = ("group",)
+    search_fields = ("idp_group",)

@@ -11,7 +11,9 @@ status is left to the audit detail. The action types are those the services writ
   order_item_extension (`orders.services.extensions`, bulk jobs and reverts too);
 - ``orders.<type>.observed_change`` (`orders.services.observed`), phase "observed";
 - ``audit.chain.reseal`` (`orders.services.checkpoints`): an operator's declaration that the
-  trail was restored from a backup, also phase "observed".
+  trail was restored from a backup, also phase "observed";
+- ``guests.lookup | guests.open`` (`orders.services.guests`), phase "read": a guest lookup
+  and a guest opened from its results, named by the kind of value and its HMAC only.
 
 Anything else is shown by its action name, so a new action never breaks a page.
 """
@@ -150,8 +152,24 @@ def operation_of(action: str) -> str:
     return str(action).rsplit(".", 1)[-1]
 
 
+def _read_phrase(entry: Any) -> str:
+    """A lookup in words; the looked-up value is not in the trail, only its HMAC."""
+    payload = _as_dict(entry.request_payload)
+    kind = str(payload.get("kind") or "value")
+    digest = f"HMAC {str(payload.get('value_hmac') or '')[:12]}…"
+    if operation_of(entry.action) == "open":
+        return f"opened a guest found by {kind} ({digest})"
+    after = _as_dict(entry.after)
+    matched = "" if after.get("matched") is None else f": {after['matched']} matched"
+    return f"looked up guests by {kind} ({digest}){matched}" + (
+        ", and more" if after.get("more") else ""
+    )
+
+
 def change_phrase(entry: Any, outcome: Any = None) -> str:
     """What an event did, without who: "changed Status: Purchased → Cancelled"."""
+    if entry.phase == "read":
+        return _read_phrase(entry)
     resource_type = str(entry.resource_type or "")
     operation = operation_of(entry.action)
     payload, before = entry.request_payload, entry.before
@@ -232,6 +250,8 @@ def outcome_text(entry: Any, outcome: Any = None) -> OutcomeText:
         return OutcomeText("Declared by an operator", "info")
     if entry.phase == "observed":
         return OutcomeText("Seen in CDP", "info")
+    if entry.phase == "read":  # a read carries its own outcome
+        outcome = entry
     if outcome is None:
         return OutcomeText("Outcome unknown", "unknown")
     if outcome.outcome == "success":

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from orders.cdp.vocabulary import EXTENSION_KEY_MAX_LENGTH, REF_PATTERN
 from orders.ext_forms import KEY_PATTERN
-from orders.search_terms import GUEST_REF, REFERENCE_ID, Term, search_terms
+from orders.search_terms import BOX_KINDS, GUEST_REF, REFERENCE_ID, Term, search_terms
 from orders.selectors import AuditFilters, Outcome
 from orders.templatetags.audit import resource_label
 
@@ -383,6 +383,33 @@ class SearchForm(forms.Form):
         return search_terms(self.cleaned_data.get("q") or "")
 
 
+class FindForm(forms.Form):
+    """The search box, sent by POST so an email or phone number never lands in a URL."""
+
+    q = forms.CharField(label="Find", max_length=255)
+    kind = forms.ChoiceField(
+        label="Search as", choices=list(BOX_KINDS.items()), initial="auto", required=False
+    )
+    first_name = forms.CharField(label="First name", max_length=100, required=False)
+    last_name = forms.CharField(label="Last name", max_length=100, required=False)
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or "auto"
+
+
+class LookupValueForm(forms.Form):
+    """A value a reviewer types to find its lookups; only its HMAC leaves the view."""
+
+    value = forms.CharField(label="Looked-up value", max_length=255)
+    kind = forms.ChoiceField(
+        label="which is an",
+        choices=[("auto", "Work it out"), ("email", "Email address"), ("phone", "Phone number")]
+        + [("identifier", "Identifier (provider:id)")],
+        initial="auto",
+        required=False,
+    )
+
+
 class LookupForm(forms.Form):
     values = LinesField(
         label="referenceIds, order refs or guest refs",
@@ -429,6 +456,9 @@ class AuditFilterForm(forms.Form):
     outcome = forms.ChoiceField(required=False, choices=[("", "any"), *Outcome.CHOICES])
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    lookups = forms.BooleanField(required=False, label="guest lookups only")
+    # Set by the "find lookups of a value" form: the value's HMAC, never the value.
+    lookup_hmac = forms.RegexField(required=False, regex="^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
     def filters(self) -> AuditFilters:
         self.is_valid()
@@ -442,4 +472,6 @@ class AuditFilterForm(forms.Form):
             outcome=data.get("outcome", ""),
             since=data.get("since"),
             until=data.get("until"),
+            lookups=bool(data.get("lookups")),
+            lookup_hmac=data.get("lookup_hmac", ""),
         )

@@ -18,6 +18,7 @@ class AuditEntry(models.Model):
 
     A change writes an `intent` row before calling CDP and an `outcome` row after, pointing
     back at the intent. Reads that find CDP newer than the trail write an `observed` row.
+    A guest lookup (a read of personal data) writes one `read` row, its outcome included.
     A PostgreSQL trigger refuses UPDATE, DELETE and TRUNCATE, and each row's `hash` covers
     its content plus the previous row's hash (see `orders.audit`).
     """
@@ -26,6 +27,7 @@ class AuditEntry(models.Model):
         INTENT = "intent", "Intent"
         OUTCOME = "outcome", "Outcome"
         OBSERVED = "observed", "Observed external change"
+        READ = "read", "Read of personal data"
 
     class Outcome(models.TextChoices):
         NONE = "", "—"
@@ -218,28 +220,6 @@ class BulkJobOrder(models.Model):
         indexes = [models.Index(fields=["job", "state"], name="bulk_job_order_state")]
 
 
-class SignInAttempt(models.Model):
-    """One failed sign-in, kept to throttle password guessing (see `orders.throttle`).
-
-    Kept in PostgreSQL, not a per-process cache, so every web process sees the same count.
-    Rows older than the throttling window mean nothing and may be deleted at any time.
-    """
-
-    at = models.DateTimeField(default=timezone.now)
-    username = models.CharField(max_length=150)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-
-    class Meta:
-        default_permissions = ()
-        indexes = [
-            models.Index(fields=["username", "at"], name="signin_attempt_username"),
-            models.Index(fields=["ip", "at"], name="signin_attempt_ip"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Failed sign-in as “{self.username}” from {self.ip or 'unknown'} at {self.at}"
-
-
 class AuditCheckpoint(models.Model):
     """A note of each signed checkpoint written to AUDIT_CHECKPOINT_DIR (see `orders.checkpoints`).
 
@@ -288,3 +268,29 @@ class RecentlyViewedOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} viewed {self.reference_id or self.order_ref}"
+
+
+class IdentityGroupMapping(models.Model):
+    """One group of the identity provider's groups claim, and the cdpadmin role it grants.
+
+    Staff who sign in with single sign-on get exactly the roles their IdP groups map to,
+    re-synced at every sign-in (see `orders.identity`).
+    """
+
+    idp_group = models.CharField(
+        "IdP group",
+        max_length=255,
+        unique=True,
+        help_text="The value as the groups claim carries it (Entra ID: the group's object ID; "
+        "Okta and Google: the group's name or email address).",
+    )
+    group = models.ForeignKey(
+        "auth.Group", on_delete=models.CASCADE, verbose_name="cdpadmin role", related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "identity provider group"
+        ordering = ["idp_group"]
+
+    def __str__(self) -> str:
+        return f"{self.idp_group} → {self.group.name}"

@@ -2,7 +2,10 @@
 page and the paste-many lookup all read input through `search_terms`.
 
 To search by another kind of value (an email, a phone, "provider:id"), add a kind here,
-recognise it in `search_terms` and answer it in `find_page`; every caller follows.
+recognise it in `search_terms` and answer it in `find_page`; every caller follows. Values
+that name a customer rather than an order (an email, a phone number, `provider:id`) are
+told apart by `classify`, which the search box (`orders.views.find`) asks first: those go
+to the guest lookup, never into a URL.
 """
 
 from __future__ import annotations
@@ -22,6 +25,20 @@ REFERENCE_ID = "referenceId"
 SEARCH_KINDS = (ORDER_REF, GUEST_REF, REFERENCE_ID)
 KIND_WORDS = {ORDER_REF: "order ref", GUEST_REF: "guest ref", REFERENCE_ID: "referenceId"}
 UUID_RE = re.compile(f"^{CdpRefConverter.regex}$")
+# What one search box can take; "auto" lets `classify` decide.
+BOX_KINDS = {
+    "auto": "Work it out",
+    "referenceId": "Order referenceId",
+    "guestRef": "Guest ref",
+    "email": "Email address",
+    "phone": "Phone number",
+    "identifier": "Identifier (provider:id)",
+}
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+# `+` or a digit first, then digits and the usual separators; at least 7 digits in all.
+PHONE_RE = re.compile(r"^(?=(?:\D*\d){7})[+\d][\d ()./-]*$")
+# A provider (letters first, e.g. LOYALTY, CRM_SYSTEM) and a non-empty id.
+IDENTIFIER_RE = re.compile(r"^[A-Za-z][\w.-]*:\S.*$")
 
 
 @dataclass(frozen=True)
@@ -96,3 +113,37 @@ def first_page(
         empty = empty or page
     assert empty is not None
     return terms[0], empty
+
+
+def classify(text: str, kind: str = "auto") -> tuple[str, str]:
+    """(kind, value) for what was typed: the kind forced by the user, else the likeliest.
+
+    Kinds: "guestRef" (a UUID), "identifier" (`provider:id`), "email" (has an @), "phone"
+    (`+` or a digit first, 7 digits or more), else "referenceId". Raises `ValueError` with a
+    sentence when the value cannot be what the user said it is.
+    """
+    value = text.strip()
+    if not value:
+        raise ValueError("Type something to search for.")
+    if kind == "auto":
+        if UUID_RE.match(value):
+            kind = "guestRef"
+        elif IDENTIFIER_RE.match(value):
+            kind = "identifier"
+        elif EMAIL_RE.match(value):
+            kind = "email"
+        elif PHONE_RE.match(value):
+            kind = "phone"
+        else:
+            kind = "referenceId"
+    elif kind not in BOX_KINDS:
+        raise ValueError("Choose what to search as.")
+    if kind == "guestRef" and not UUID_RE.match(value):
+        raise ValueError("A guest ref is a UUID, e.g. 3b5cb55e-c616-424a-991c-a241d0024896.")
+    if kind == "guestRef":
+        value = value.lower()
+    if kind == "identifier" and not IDENTIFIER_RE.match(value):
+        raise ValueError("An identifier is written provider:id, for example LOYALTY:12345.")
+    if kind == "email" and not EMAIL_RE.match(value):
+        raise ValueError("That is not an email address (it needs an @).")
+    return kind, value

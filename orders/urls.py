@@ -4,7 +4,7 @@ from django.urls import URLPattern, path, register_converter
 
 from orders.converters import CdpRefConverter
 from orders.ext_forms import ExtKeyConverter
-from orders.views import audit, charts, extensions, home, jobs, notes, orders, search
+from orders.views import audit, charts, extensions, find, guests, home, jobs, notes, orders, search
 
 register_converter(CdpRefConverter, "cdpref")
 register_converter(ExtKeyConverter, "extkey")
@@ -14,6 +14,9 @@ urlpatterns: list[URLPattern] = [
     path("", home.home, name="home"),
     path("orders/", search.order_search, name="order-search"),
     path("orders/lookup/", search.order_lookup, name="order-lookup"),
+    path("find/", find.find, name="find"),
+    path("guests/lookup/", guests.guest_lookup, name="guest-lookup"),
+    path("guests/<cdpref:guest_ref>/", guests.guest_detail, name="guest-detail"),
     path("orders/new/", orders.order_create, name="order-create"),
     path("orders/<cdpref:order_ref>/", orders.order_detail, name="order-detail"),
     path("orders/<cdpref:order_ref>/edit/", orders.order_edit, name="order-edit"),
@@ -136,4 +139,5 @@ urlpatterns: list[URLPattern] = [
     path("audit/keys/<extkey:key>/", audit.audit_key_history, name="audit-key-history"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("audit/verify/", audit.audit_verify, name="audit-verify"),
+    path("audit/lookups/", audit.audit_lookup_value, name="audit-lookup-value"),
 ]

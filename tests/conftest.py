@@ -9,9 +9,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, Permission, User
 from django.db.backends.signals import connection_created
+from django.db.models.signals import m2m_changed
 from django.test import Client
 
 from orders.cdp.client import reset_client
+from orders.identity import GROUPS_AUDIT_UID, _groups_changed
 from orders.roles import ensure_staff_groups
 from orders.sandbox.config import SandboxConfig
 from orders.sandbox.server import SandboxServer
@@ -64,7 +66,15 @@ def make_staff(username: str, group: str | None = None, **extra: object) -> User
     ensure_staff_groups(Group, Permission)
     user = User.objects.create_user(username, f"{username}@example.com", PASSWORD, **extra)
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        # A fixture's set-up, not a change anyone made: kept out of the audit trail that the
+        # tests count (tests/identity checks the audit of real group changes).
+        m2m_changed.disconnect(sender=User.groups.through, dispatch_uid=GROUPS_AUDIT_UID)
+        try:
+            user.groups.add(Group.objects.get(name=group))
+        finally:
+            m2m_changed.connect(
+                _groups_changed, sender=User.groups.through, dispatch_uid=GROUPS_AUDIT_UID
+            )
     return user
 
 

@@ -1,4 +1,4 @@
-"""The service module that speaks to Sitecore CDP's Order API; nothing else in the project does.
+"""The service module that speaks to Sitecore CDP (Order API, guest lookup); nothing else does.
 
 from orders.cdp import get_client, CdpError
 order = get_client().order_get(order_ref)
@@ -26,6 +26,7 @@ from orders.cdp.errors import (
     CdpUpstreamError,
     CdpValidationError,
 )
+from orders.cdp.guests import Guest, GuestIdentifier, GuestMatches, GuestQuery
 from orders.cdp.paths import EXTENSION_NAME
 from orders.cdp.records import (
     Consumer,
@@ -57,6 +58,10 @@ __all__ = [
     "Contact",
     "DataExtension",
     "ExtensionValue",
+    "Guest",
+    "GuestIdentifier",
+    "GuestMatches",
+    "GuestQuery",
     "Identifier",
     "Order",
     "OrderBundle",

@@ -15,6 +15,7 @@ T = TypeVar("T")
 
 MAX_PAGE_LIMIT = 100
 ORDER_UPDATE_APIS = frozenset({"v2.1", "v2"})
+GUEST_APIS = ORDER_UPDATE_APIS
 
 
 def check_window(offset: int, limit: int) -> tuple[int, int]:
@@ -51,14 +52,18 @@ class ClientBase:
         retries: int = 2,
         pool_size: int = 20,
         order_update_api: str = "v2.1",
+        guest_api: str = "v2.1",
     ) -> None:
         if order_update_api not in ORDER_UPDATE_APIS:
             raise ValueError("order_update_api must be 'v2.1' or 'v2'.")
+        if guest_api not in GUEST_APIS:
+            raise ValueError("guest_api must be 'v2.1' or 'v2'.")
         if not client_key or not api_token:
             raise ValueError("The CDP client key and API token must both be set.")
         if timeout <= 0:
             raise ValueError("The CDP timeout must be a positive number of seconds.")
         self.order_update_api = order_update_api
+        self.guest_api = guest_api
         self.pool_size = max(1, pool_size)
         # Every caller of this tenant, pages, lookups and bulk jobs alike, keeps this pace.
         self.pacer = Pacer()

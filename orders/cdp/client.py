@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from django.conf import settings
@@ -20,12 +21,14 @@ from orders.cdp.base import check_body
 from orders.cdp.children import ChildOperations
 from orders.cdp.errors import CdpError, CdpNotFound
 from orders.cdp.extensions import ExtensionOperations
+from orders.cdp.guests import GuestOperations
 from orders.cdp.http import JsonBody
 from orders.cdp.paths import LEGACY_API, check_ref, path
 from orders.cdp.records import Consumer, Contact, DataExtension, Order, OrderItem, Page
 from orders.cdp.vocabulary import ORDER_UPDATE_REQUIRED
 
 T = TypeVar("T")
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 # What the legacy full-update POST carries over from the stored order (§13.3).
 ORDER_WRITABLE = (
@@ -71,7 +74,23 @@ class OrderBundle:
     extension: Section[DataExtension | None]
 
 
-class CdpClient(ChildOperations, ExtensionOperations):
+@dataclass(frozen=True)
+class GuestOrders:
+    """A guest's orders, newest first; `truncated` when there were more than were fetched."""
+
+    orders: tuple[Order, ...]
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class GuestOrderCount:
+    """How many orders a guest has; `more` when there are more than `count`."""
+
+    count: int
+    more: bool = False
+
+
+class CdpClient(ChildOperations, ExtensionOperations, GuestOperations):
     """A client for one CDP tenant, safe to share between threads."""
 
     # --- orders -------------------------------------------------------------------------
@@ -116,6 +135,44 @@ class CdpClient(ChildOperations, ExtensionOperations):
                 raise ValueError("sort='orderedAt' is only allowed with guest_ref.")
             params["sort"] = sort
         return self._page(path("orders"), Order.from_api, offset=offset, limit=limit, params=params)
+
+    # DOC: shared/cdp-api/order-api-v2.1.md §9.4, §4.3; guest-lookup.md §4
+    def guest_orders(self, guest_ref: str, *, max_pages: int = 10) -> GuestOrders:
+        """The guest's orders, newest first, from up to `max_pages` pages of 100.
+
+        `sort=orderedAt` is asked for, but its direction is not documented (§4.3), so the
+        orders are sorted here; `truncated` when the guest has more than were fetched.
+        """
+        found: list[Order] = []
+        offset, page = 0, None
+        for _ in range(max_pages):
+            page = self.orders_search(
+                guest_ref=guest_ref, sort="orderedAt", offset=offset, limit=100
+            )
+            found.extend(page.items)
+            if page.next_offset is None:
+                break
+            offset = page.next_offset
+        # An order another system left without orderedAt goes last.
+        found.sort(key=lambda order: order.ordered_at or _NEVER, reverse=True)
+        truncated = page is not None and page.next_offset is not None
+        return GuestOrders(tuple(found), truncated)
+
+    def guest_order_counts(self, guest_refs: list[str]) -> dict[str, GuestOrderCount]:
+        """How many orders each guest has (one page of 100 each, fetched concurrently).
+
+        A guest whose count CDP would not give is left out, so the pick list shows "—".
+        """
+
+        def count(ref: str) -> GuestOrderCount | None:
+            try:
+                page = self.orders_search(guest_ref=ref, limit=100)
+            except CdpError:
+                return None
+            return GuestOrderCount(len(page.items), page.has_next)
+
+        counted = zip(guest_refs, self._executor.map(count, guest_refs), strict=True)
+        return {ref: result for ref, result in counted if result is not None}
 
     # DOC: shared/cdp-api/order-api-v2.1.md §9.5 (GET /v2.1/orders/{orderRef})
     def order_get(self, order_ref: str) -> Order:
@@ -252,6 +309,7 @@ class CdpClient(ChildOperations, ExtensionOperations):
             retries=settings.CDP_RETRIES,
             pool_size=settings.CDP_POOL_SIZE,
             order_update_api=settings.CDP_ORDER_UPDATE_API,
+            guest_api=settings.CDP_GUEST_API,
         )
 
 

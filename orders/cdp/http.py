@@ -10,6 +10,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -43,6 +44,45 @@ RESENDABLE_METHODS = frozenset({"GET", "PUT", "DELETE"})
 MAX_RETRY_WAIT_S = 5.0
 
 JsonBody = Mapping[str, Any]
+# A query is a mapping, or a string the caller already percent-encoded (guest searches).
+Query = Mapping[str, str | int] | str
+# Query parameters whose values are never personal data, so logs may show them.
+LOGGED_PARAMS = frozenset({"offset", "limit", "expand", "sort"})
+
+
+def redacted_query(params: Query | None) -> str:
+    """`?name=value&…` for a log line: only paging and sorting values; others `[redacted]`.
+
+    Searches carry emails, phone numbers and loyalty ids in the query (G§5), so the log
+    keeps what was asked for (the parameter names), never by what.
+    """
+    if not params:
+        return ""
+    if isinstance(params, str):
+        pairs = [pair.partition("=")[::2] for pair in params.split("&") if pair]
+    else:
+        pairs = [(name, str(value)) for name, value in params.items()]
+    shown = [f"{name}={value if name in LOGGED_PARAMS else '[redacted]'}" for name, value in pairs]
+    return "?" + "&".join(shown)
+
+
+_URL_QUERY = re.compile(r"\?([^\s'\")]+)")
+
+
+class RedactQueries(logging.Filter):
+    """Rewrites urllib3's own log lines (a retry warning names the URL) without query values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "?" in message:
+            record.msg = _URL_QUERY.sub(lambda m: redacted_query(m.group(1)), message)
+            record.args = ()
+        return True
+
+
+# A filter on a logger only sees records logged on that very logger, so each is named.
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(RedactQueries())
 
 # Resends of the call in flight on this thread, counted by `CdpRetry` as urllib3 makes them.
 _resends: ContextVar[int] = ContextVar("cdp_resends", default=0)
@@ -213,7 +253,7 @@ class Transport:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str | int] | None = None,
+        params: Query | None = None,
         body: JsonBody | None = None,
     ) -> Any:
         """Send `method path` and return the decoded JSON body (None for an empty answer).
@@ -249,21 +289,24 @@ class Transport:
                 **self.session.merge_environment_settings(prepared.url, {}, None, None, None),
             )
         except requests.RequestException as exc:
-            self._log(method, path, f"no answer ({type(exc).__name__})", started, None)
+            logged = path + redacted_query(params)
+            self._log(method, logged, f"no answer ({type(exc).__name__})", started, None)
             if watch is not None:
                 watch.sent.append(dataclasses.replace(sent, attempts=1 + _resends.get()))
-            raise error_from_exception(exc, method=method, path=path, timeout=self.timeout) from exc
+            error = error_from_exception(exc, method=method, path=path, timeout=self.timeout)
+            # requests' own exception text holds the full URL, query values included.
+            raise error from (None if params else exc)
         if watch is not None:
             watch.sent.append(
                 dataclasses.replace(sent, attempts=1 + _resends.get(), status=response.status_code)
             )
         request_id = request_id_of(response)
-        self._log(method, path, response.status_code, started, request_id)
+        self._log(method, path + redacted_query(params), response.status_code, started, request_id)
         if not 200 <= response.status_code < 300:
-            error = error_from_response(response, method=method, path=path, secrets=self._secrets)
-            if isinstance(error, CdpRateLimited):
-                self.pacer.rate_limited(error.retry_after)
-            raise error
+            refusal = error_from_response(response, method=method, path=path, secrets=self._secrets)
+            if isinstance(refusal, CdpRateLimited):
+                self.pacer.rate_limited(refusal.retry_after)
+            raise refusal
         if response.status_code == 204 or not response.content.strip():
             return None
         try:

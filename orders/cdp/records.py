@@ -255,6 +255,11 @@ class _Person:
         )
         return reader, values
 
+    @property
+    def guest_link_ref(self) -> str | None:
+        """`guest_ref` when it is a real ref (a UUID) a guest page can be opened for."""
+        return self.guest_ref if self.guest_ref and UUID_RE.fullmatch(self.guest_ref) else None
+
     def to_api(self) -> dict[str, Any]:
         body = dump_fields(self, _PERSON_FIELDS)
         if self.identifiers:

@@ -13,6 +13,12 @@ from typing import Any, Literal, get_args
 
 MatchMode = Literal["upsert", "conflict", "duplicate"]
 ExtCreateConflict = Literal["409", "400", "merge"]
+GuestSearchEmpty = Literal["400", "all"]
+GuestSearchCombine = Literal["and", "or"]
+GuestIdentifierPair = Literal["400", "partial"]
+GuestUnknownParams = Literal["ignore", "400"]
+GuestSearchPaging = Literal["page", "ignore", "400"]
+GuestNoMatch = Literal["empty", "404"]
 
 FAULT_FIELDS = frozenset(
     {
@@ -63,6 +69,27 @@ class SandboxConfig:
     - embedded_expand_limit: page size of a collection expanded inside a GET order
       (`?expand=orderItems`) (§9.5).
 
+    Guest lookup [INF] switches (`shared/cdp-api/guest-lookup.md` §6.1, cited as G§):
+    - guest_legacy_api: also serve the legacy `GET /v2/guests[/{ref}]` (G§6.1.1).
+    - guest_search_empty: a search without any search parameter: "400" or "all" guests (G§2.2).
+    - guest_search_blank_is_absent: `email=` counts as not given; False answers 400 (G§6.1.3).
+    - guest_search_combine: several parameters "and" (all must match) or "or" (G§2.2).
+    - guest_identifier_pair: `identifiers.provider` without `identifiers.id` (or the reverse):
+      "400", or "partial" (matches on the one given) (G§2.2).
+    - guest_unknown_params: unknown query parameters "ignore"d or answered with "400" (G§6.1.3).
+    - guest_search_case_sensitive: `email`, `firstName`, `lastName` match case-sensitively;
+      False compares them case-insensitively (`email.untouched` is always exact) (G§2.2).
+    - guest_search_paging: `offset`/`limit` "page" like every collection, are "ignore"d (the
+      whole result in one answer) or refused with "400" (G§2.4).
+    - guest_link_ref: v2.1 search items carry `ref` besides `href` (legacy: `href` only) (G§2.3).
+    - guest_search_expand: `expand=true` inlines full guests; False always lists bare links
+      (G§2.3).
+    - guest_search_no_match: a search that finds nothing: "empty" 200 or "404" (G§2.3).
+    - guest_consumer_makes_customer: being a consumer makes a guest a customer, as being a
+      contact or having an identifier does (G§3.3, open question 6).
+    - guests_outlive_people: a guest stays when its contacts and consumers are deleted;
+      False makes a guest with no linked person unknown (404) (G§4).
+
     Faults (not CDP behaviour; for tests and benchmarks):
     - latency_ms + jitter_ms: fixed delay plus a uniform random 0..jitter_ms before answering.
     - rate_limit_per_s: token bucket over all requests (burst = the rate); over it → 429 with
@@ -93,6 +120,20 @@ class SandboxConfig:
     require_json_content_type: bool = False
     embedded_expand_limit: int = 100
 
+    guest_legacy_api: bool = True
+    guest_search_empty: GuestSearchEmpty = "400"
+    guest_search_blank_is_absent: bool = True
+    guest_search_combine: GuestSearchCombine = "and"
+    guest_identifier_pair: GuestIdentifierPair = "400"
+    guest_unknown_params: GuestUnknownParams = "ignore"
+    guest_search_case_sensitive: bool = False
+    guest_search_paging: GuestSearchPaging = "page"
+    guest_link_ref: bool = True
+    guest_search_expand: bool = True
+    guest_search_no_match: GuestNoMatch = "empty"
+    guest_consumer_makes_customer: bool = False
+    guests_outlive_people: bool = True
+
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     rate_limit_per_s: float = 0.0
@@ -120,6 +161,12 @@ class SandboxConfig:
 _CHOICES: dict[str, tuple[str, ...]] = {
     "MatchMode": get_args(MatchMode),
     "ExtCreateConflict": get_args(ExtCreateConflict),
+    "GuestSearchEmpty": get_args(GuestSearchEmpty),
+    "GuestSearchCombine": get_args(GuestSearchCombine),
+    "GuestIdentifierPair": get_args(GuestIdentifierPair),
+    "GuestUnknownParams": get_args(GuestUnknownParams),
+    "GuestSearchPaging": get_args(GuestSearchPaging),
+    "GuestNoMatch": get_args(GuestNoMatch),
 }
 
 

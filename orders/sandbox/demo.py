@@ -4,6 +4,8 @@ Everything comes from `random.Random(seed)` and a fixed calendar (orders made be
 2026-01-01 and 2026-10-31), so the same seed gives the same data on any day. The first
 order is always the documented demo order, referenceId `DEMO-1` (contact Jane Doe,
 jane.doe@example.com; two consumers; three items; extensions on the order and the flight).
+`seed_lookup_guests` adds the guests a lookup must cope with: two profiles sharing one email
+(sam.taylor@example.com) and a visitor guest with no orders (vic.visitor@example.com).
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ if TYPE_CHECKING:
     from .state import SandboxState
 
 DEMO_REFERENCE_ID = "DEMO-1"
+SHARED_EMAIL = "sam.taylor@example.com"
+VISITOR_EMAIL = "vic.visitor@example.com"
+# (referenceId, firstName, phone as the source system stores it, loyalty number)
+SHARED_EMAIL_GUESTS = (
+    ("SHARED-1", "Sam", "+353861000001", "10001"),
+    ("SHARED-2", "Samantha", "0861000002", "10002"),
+)
 START_MS = to_ms(datetime(2026, 1, 1, tzinfo=UTC))
 END_MS = to_ms(datetime(2026, 10, 31, 23, 59, tzinfo=UTC))
 DAY_MS = 86_400_000
@@ -252,7 +261,10 @@ def _flight_extension(rng: random.Random, item: dict[str, Any]) -> dict[str, Any
 
 
 def seed_demo_orders(state: SandboxState, count: int, seed: int) -> None:
-    """Create `count` demo orders in `state` (the caller holds the lock and wiped the store)."""
+    """Create `count` demo orders in `state` (the caller holds the lock and wiped the store).
+
+    From 3 orders on, the two newest also have the lookup guests (`seed_lookup_guests`).
+    """
     rng = random.Random(seed)
     plans = sorted(_plan(rng, count), key=lambda p: p.ordered_ms)
     guests = [_jane()] + [_person(rng, i, identity=True) for i in range(1, max(1, count // 3))]
@@ -261,6 +273,10 @@ def seed_demo_orders(state: SandboxState, count: int, seed: int) -> None:
     try:
         for plan in plans:
             _create(state, rng, clock, plan, guests)
+        if count >= 3:  # the lookup guests join the two newest orders; no order is added
+            clock.cursor = END_MS
+            newest = sorted(state.orders.values(), key=lambda o: o.ordered_ms)[-2:]
+            seed_lookup_guests(state, order_refs=[o.ref for o in newest])
     finally:
         state.clock = real_clock
         real_clock.observe(clock.last)
@@ -346,3 +362,49 @@ def _create(
         state.put_order_extension(order.ref, _order_extension(rng))
     if plan.travel and rng.random() < 0.6:
         state.put_item_extension(item_refs[0], _flight_extension(rng, items[0]))
+
+
+def seed_lookup_guests(state: SandboxState, order_refs: list[str] | None = None) -> dict[str, str]:
+    """Two guests sharing an email, each a contact of one order, and an order-less visitor.
+
+    CDP does not check whether a guest exists before creating one (guest-lookup.md §4), so the
+    second profile is linked explicitly. The visitor was a consumer since removed from its
+    order; the guest outlives it (§6.1 point 7). Without `order_refs` (two orders to join),
+    orders SHARED-1 and SHARED-2 are created. Returns the guest refs by order referenceId
+    (SHARED-1/SHARED-2 or the joined orders'), and "visitor".
+    """
+    refs: dict[str, str] = {}
+    for n, (reference_id, first_name, phone, loyalty) in enumerate(SHARED_EMAIL_GUESTS):
+        if order_refs:
+            order = {"ref": order_refs[n]}
+            reference_id = state.orders[order_refs[n]].reference_id
+        else:
+            order = state.create_order(
+                {
+                    "referenceId": reference_id,
+                    "orderedAt": format_ms(END_MS - 86_400_000 * int(loyalty[-1])),
+                    "currencyCode": "EUR",
+                    "price": 40 + int(loyalty[-1]),
+                    "status": "PURCHASED",
+                }
+            )
+        guest_ref = new_ref(state.rng)
+        state.create_contact(
+            order["ref"],
+            {
+                "firstName": first_name,
+                "lastName": "Taylor",
+                "emails": [SHARED_EMAIL],
+                "phoneNumbers": [phone],
+                "identifiers": [{"provider": "LOYALTY", "id": loyalty}],
+                "guest": {"href": f"{state.base_url}/v2.1/guests/{guest_ref}"},
+            },
+        )
+        refs[reference_id] = guest_ref
+    some_order = next(iter(state.orders))
+    consumer = state.create_consumer(
+        some_order, {"firstName": "Vic", "lastName": "Visitor", "emails": [VISITOR_EMAIL]}
+    )
+    refs["visitor"] = consumer["guest"]["href"].rsplit("/", 1)[1]
+    state.delete_person("consumer", consumer["ref"])
+    return refs

@@ -205,6 +205,26 @@ def extension_handlers(kind: ExtensionKind) -> dict[str, dict[str, Handler]]:
     }
 
 
+# -- guests (read only; shared/cdp-api/guest-lookup.md) -------------------------------------
+
+
+def _guest_api(state: SandboxState, request: ApiRequest) -> str:
+    if request.path.startswith("/v2/"):
+        if not state.config.guest_legacy_api:
+            raise ApiError(404, "Resource not found")
+        return "v2"
+    return "v2.1"
+
+
+def guest_search(state: SandboxState, request: ApiRequest) -> Result:
+    api = _guest_api(state, request)
+    return 200, state.search_guests(request.list_request(), api)
+
+
+def guest_get(state: SandboxState, request: ApiRequest) -> Result:
+    return 200, state.get_guest(_ref(request), _guest_api(state, request))
+
+
 def _build_routes() -> list[tuple[re.Pattern[str], dict[str, Handler]]]:
     contact = person_handlers("contact")
     consumer = person_handlers("consumer")
@@ -233,6 +253,8 @@ def _build_routes() -> list[tuple[re.Pattern[str], dict[str, Handler]]]:
         (rf"/v2\.1/orderItems/{REF}/extensions", item_ext["collection"]),
         (rf"/v2\.1/orderItems/{REF}/extensions/{NAME}", item_ext["resource"]),
         (rf"/v2\.1/orderItems/{REF}/extensions/{NAME}/fields", item_ext["fields"]),
+        (r"/v2(?:\.1)?/guests", {"GET": guest_search}),
+        (rf"/v2(?:\.1)?/guests/{REF}", {"GET": guest_get}),
     ]
     return [(re.compile(f"^{pattern}$"), handlers) for pattern, handlers in table]
 

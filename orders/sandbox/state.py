@@ -7,10 +7,11 @@ from typing import Any
 from .demo import seed_demo_orders
 from .store_children import ItemOps, PeopleOps
 from .store_extensions import ExtensionOps
+from .store_guests import GuestOps
 from .store_orders import OrderOps
 
 
-class SandboxState(OrderOps, ItemOps, PeopleOps, ExtensionOps):
+class SandboxState(OrderOps, ItemOps, PeopleOps, ExtensionOps, GuestOps):
     """Thread-safe in-memory CDP tenant.
 
     The operations validate exactly as the HTTP API does and raise `ApiError`; tests can
@@ -46,4 +47,5 @@ class SandboxState(OrderOps, ItemOps, PeopleOps, ExtensionOps):
                 "contacts": len(self.contacts),
                 "consumers": len(self.consumers),
                 "extensions": len(self.extensions),
+                "guests": len(self.guests.guests),
             }

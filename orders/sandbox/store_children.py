@@ -130,10 +130,10 @@ class PeopleOps(StoreBase):
                     "does not exist on this order."
                 )
 
-    def _resolve_guest(self, cleaned: dict[str, Any], current: str | None) -> str:
+    def _resolve_guest(self, kind: str, cleaned: dict[str, Any], current: str | None) -> str:
         """Explicit `guest.href`, else identity match, else the current or a new guest (§12.2)."""
         guest_ref = cleaned.get("guest") or self.guests.match(cleaned) or current or self._new_ref()
-        self.guests.register(guest_ref, cleaned)
+        self.guests.register(guest_ref, cleaned, kind, self.clock.next_ms())
         return guest_ref
 
     def create_person(self, kind: str, order_ref: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +144,7 @@ class PeopleOps(StoreBase):
             self._check_item_links(order.ref, item_refs)
             if kind == "contact" and self.config.single_contact and order.contact_refs:
                 raise ApiError(409, "The order already has a contact.")
-            guest_ref = self._resolve_guest(cleaned, None)
+            guest_ref = self._resolve_guest(kind, cleaned, None)
             fields = {k: v for k, v in cleaned.items() if k not in LINK_FIELDS}
             now = self.clock.next_ms()
             person = Person(
@@ -193,7 +193,7 @@ class PeopleOps(StoreBase):
                 partial=partial,
             )
             person.guest_ref = self._resolve_guest(
-                {**fields, "guest": cleaned.get("guest")}, person.guest_ref
+                kind, {**fields, "guest": cleaned.get("guest")}, person.guest_ref
             )
             person.fields = fields
             if kind == "consumer" and (not partial or "orderItems" in cleaned):

@@ -25,7 +25,9 @@ from orders.audit import GENESIS_HASH, HASHED_FIELDS, canonical_time
 from orders.models import AuditEntry
 
 EXTENSION_TYPES = ("order_extension", "order_item_extension")
-EVENT_PHASES = (AuditEntry.Phase.INTENT, AuditEntry.Phase.OBSERVED)
+EVENT_PHASES = (AuditEntry.Phase.INTENT, AuditEntry.Phase.OBSERVED, AuditEntry.Phase.READ)
+# Guest lookups and the guests opened from them (orders.services.guests).
+LOOKUP_ACTIONS = ("guests.lookup", "guests.open")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
@@ -57,6 +59,8 @@ class AuditFilters:
     outcome: str = ""
     since: dt.date | None = None
     until: dt.date | None = None
+    lookups: bool = False
+    lookup_hmac: str = ""
 
     def is_empty(self) -> bool:
         return self == AuditFilters()
@@ -80,6 +84,8 @@ class Event(NamedTuple):
         """One of the `Outcome` values."""
         if self.entry.phase == AuditEntry.Phase.OBSERVED:
             return Outcome.OBSERVED
+        if self.entry.phase == AuditEntry.Phase.READ:
+            return self.entry.outcome or Outcome.UNKNOWN
         if self.outcome is None:
             return Outcome.UNKNOWN
         return self.outcome.outcome or Outcome.UNKNOWN
@@ -214,12 +220,20 @@ def _filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
             order_ref=order_ref, phase=AuditEntry.Phase.OUTCOME
         ).values("intent_id")
         rows = rows.filter(Q(order_ref=order_ref) | Q(pk__in=named_by_outcome))
+    if filters.lookups or filters.lookup_hmac:
+        rows = rows.filter(phase=AuditEntry.Phase.READ, action__in=LOOKUP_ACTIONS)
+    if filters.lookup_hmac:
+        # The hash of the value a reviewer typed, never the value (orders.services.guests).
+        rows = rows.filter(request_payload__value_hmac=filters.lookup_hmac)
     if filters.key:
         rows = _with_key_text(rows, filters.key).filter(_key_q(filters.key))
     if filters.outcome == Outcome.OBSERVED:
         rows = rows.filter(phase=AuditEntry.Phase.OBSERVED)
     elif filters.outcome == Outcome.SUCCESS:
-        rows = rows.filter(_outcome_exists(outcome=filters.outcome))
+        rows = rows.filter(
+            _outcome_exists(outcome=filters.outcome)
+            | Q(phase=AuditEntry.Phase.READ, outcome=filters.outcome)
+        )
     elif filters.outcome == Outcome.UNKNOWN:
         rows = rows.filter(phase=AuditEntry.Phase.INTENT).exclude(_outcome_exists())
     # Bounds as instants (not `at__date`), so the index on `at` can serve them.

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,9 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from orders.cdp import CdpError
 from orders.changes import export_description
 from orders.display import day_text
-from orders.forms import AuditFilterForm
+from orders.forms import AuditFilterForm, LookupValueForm
 from orders.home import change_views
 from orders.models import AuditCheckpoint, AuditEntry, ChainVerification
+from orders.search_terms import classify
 from orders.selectors import (
     DEFAULT_LIMIT,
     DESCRIBED_COLUMNS,
@@ -37,6 +39,7 @@ from orders.selectors import (
 )
 from orders.services.audited import ServiceError
 from orders.services.checkpoints import checkpoints_enabled
+from orders.services.guests import GUEST_KINDS, lookup_hmac
 from orders.services.revert import RevertRefused, is_revertable, revert_entry, revert_plan
 from orders.tasks import verify_audit_chain
 from orders.templatetags.audit import diff_rows, resource_label
@@ -57,6 +60,13 @@ def describe(filters: AuditFilters) -> str:
         f"until {day_text(filters.until)}" if filters.until else "",
     ]
     words = ", ".join(part for part in parts if part)
+    if filters.lookups or filters.lookup_hmac:
+        value = (
+            f" of the value you typed (HMAC {filters.lookup_hmac[:12]}…)"
+            if filters.lookup_hmac
+            else ""
+        )
+        return f"Showing guest lookups{value}{', ' + words if words else ''}."
     return f"Showing changes {words}." if words else "Showing every change."
 
 
@@ -97,8 +107,28 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         "verification": ChainVerification.objects.order_by("-at", "-id").first(),
         "checkpoints_on": checkpoints_enabled(),
         "checkpoint": AuditCheckpoint.objects.order_by("-id").first(),
+        "lookup_form": LookupValueForm(),
     }
     return render(request, "orders/audit_list.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("orders.view_auditentry", raise_exception=True)
+def audit_lookup_value(request: HtmxHttpRequest) -> HttpResponse:
+    """Find the lookups of a typed value: it is hashed here and only the hash goes on."""
+    form = LookupValueForm(request.POST)
+    if form.is_valid():
+        try:
+            kind, value = classify(form.cleaned_data["value"], form.cleaned_data["kind"] or "auto")
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("audit-list")
+        if kind in GUEST_KINDS:
+            query = urlencode({"lookups": "on", "lookup_hmac": lookup_hmac(kind, value)})
+            return redirect(f"{reverse('audit-list')}?{query}")
+    messages.error(request, "Type an email address, a phone number or provider:id.")
+    return redirect("audit-list")
 
 
 @require_GET

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from allauth.account.views import LoginView
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
 from cdpadmin.request_id import request_id_of
-from orders.throttle import ThrottledAuthenticationForm
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +32,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponseServerError(page)
 
 
-class SignInView(auth_views.LoginView):
-    """Django's sign-in page; in trial mode it also shows the demo login `make run` made."""
-
-    authentication_form = ThrottledAuthenticationForm
+class SignInView(LoginView):
+    """allauth's sign-in page; in trial mode it also shows the demo login `make run` made."""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
@@ -13,19 +15,24 @@ from orders.forms import PAGE_SIZES, LookupForm, SearchForm
 from orders.lookups import lookup_orders
 from orders.search_terms import first_page
 from orders.views.common import HtmxHttpRequest
+from orders.views.find import find_form_context, guest_search_redirect
 
 
 @require_GET
 @login_required
 @permission_required("orders.view_orders", raise_exception=True)
 def order_search(request: HtmxHttpRequest) -> HttpResponse:
+    if lookup := guest_search_redirect(request):
+        return lookup
     form = SearchForm(request.GET or None)
     context = {"title": "Find an order", "form": form, "page_sizes": PAGE_SIZES}
+    context.update(find_form_context())
     terms = form.terms
     if not terms:
         return render(request, "orders/search.html", context)
     offset, limit = form.cleaned_data["offset"], form.cleaned_data["limit"]
     context["value"] = terms[0].typed  # kept in the search box when CDP fails
+    context.update(find_form_context("auto", terms[0].typed))
     try:
         term, page = first_page(get_client(), terms, offset=offset, limit=limit)
     except CdpValidationError as exc:
@@ -47,6 +54,8 @@ def order_search(request: HtmxHttpRequest) -> HttpResponse:
         offset=offset,
         limit=limit,
         shown_to=offset + len(page.items),
+        next_offset=page.next_offset if page.has_next else None,
+        page_query=urlencode({term.kind: term.value}) + "&",
         previous_offset=max(offset - limit, 0) if offset else None,
     )
     return render(request, "orders/search.html", context)

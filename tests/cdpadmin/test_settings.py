@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.folders import server_data_folder
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.unit
 
@@ -27,7 +29,13 @@ def run_settings(**env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", PRINT_CDP],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cdpadmin.settings", "ENV_FILE": "", **env},
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "cdpadmin.settings",
+            "ENV_FILE": "",
+            "LOOKUP_HMAC_KEY": "a-test-lookup-key",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -66,6 +74,12 @@ def test_real_credentials_pick_the_regions_host(region: str, host: str) -> None:
         ({"CDP_TIMEOUT": "0"}, "CDP_TIMEOUT must be a positive number"),
         ({"CDP_BASE_URL": "ftp://x"}, "CDP_BASE_URL must start with http"),
         ({"CDP_ORDER_UPDATE_API": "v3"}, "CDP_ORDER_UPDATE_API must be"),
+        ({"CDP_GUEST_API": "v3"}, "CDP_GUEST_API must be"),
+        (
+            {"CDP_CLIENT_KEY": "k", "CDP_API_TOKEN": "t", "CDP_REGION": "eu"}
+            | {"LOOKUP_HMAC_KEY": ""},
+            "LOOKUP_HMAC_KEY is not set",
+        ),
         ({"DEBUG": "maybe"}, "DEBUG has the value 'maybe'"),
         ({"PRODUCTION": "true", "SECRET_KEY": ""}, "SECRET_KEY is not set"),
         ({"AUDIT_SIGNING_KEY_FILE": "/etc/key.pem"}, "AUDIT_CHECKPOINT_DIR is not set"),
@@ -126,10 +140,12 @@ SHOW_DATABASE = (
 
 
 @pytest.mark.integration
-def test_with_no_database_url_the_embedded_server_is_started_and_stopped_again(
-    tmp_path: Path,
-) -> None:
-    pgdata = tmp_path / "pgdata"
+def test_with_no_database_url_the_embedded_server_is_started_and_stopped_again() -> None:
+    with server_data_folder("cdpadmin-settings-") as folder:
+        _check_embedded_server(folder / "pgdata")
+
+
+def _check_embedded_server(pgdata: Path) -> None:
     # A clean environment: no DATABASE_URL, no developer's .env.
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
     result = subprocess.run(

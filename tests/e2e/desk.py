@@ -77,5 +77,6 @@ def seed_desk(
         "audit-detail": f"/audit/{price_entry.pk}/",
         "audit-job-entry": f"/audit/{job_entry.pk}/",
         "audit-key-history": "/audit/keys/campaign/",
+        "guest": f"/guests/{seeded['contact']['guest']['href'].rsplit('/', 1)[1]}/",
     }
     return Desk(order_ref, item_ref, job, pages)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -74,3 +75,26 @@ def test_htmx_is_loaded_and_running_under_the_policy(
     assert page.evaluate("typeof window.htmx") == "object"
     assert page.evaluate("htmx.config.includeIndicatorStyles") is False
     assert problems == []
+
+
+def test_the_browser_reports_a_violation_and_the_app_logs_it(
+    page_as: Callable[[User], Page], superuser: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="cdpadmin.csp")
+    page = page_as(superuser)
+    page.goto("/orders/")
+
+    with page.expect_response("**/csp-report/", timeout=15_000) as reported:
+        # What an injected inline script would do: the policy blocks it and the browser
+        # tells the report endpoint.
+        page.evaluate(
+            "() => { const s = document.createElement('script');"
+            " s.textContent = 'window.injected = true'; document.head.appendChild(s); }"
+        )
+
+    assert reported.value.status == 204
+    assert page.evaluate("window.injected === undefined")
+    lines = [r.getMessage() for r in caplog.records if r.name == "cdpadmin.csp"]
+    assert len(lines) == 1
+    assert "script-src" in lines[0]
+    assert "/orders/" in lines[0]

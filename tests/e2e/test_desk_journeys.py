@@ -20,7 +20,7 @@ def test_sign_in_and_search_by_reference_id(
     seed_order(sandbox, referenceId="PNR123", orderedAt="2026-04-01T10:00:00Z")
     page = browser.new_page(base_url=app_url)
     page.goto("/orders/")
-    page.fill("#id_username", "casey")
+    page.fill("#id_login", "casey")
     page.fill("#id_password", PASSWORD)
     page.click("#login-form input[type=submit]")
 

@@ -67,7 +67,7 @@ def sign_in(browser: Browser, app_url: str, user: User) -> Page:
     """Sign in through the form, as a person would, from the home page."""
     page = browser.new_page(base_url=app_url)
     page.goto("/")
-    page.fill("#id_username", user.username)
+    page.fill("#id_login", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("#login-form input[type=submit]")
     return page

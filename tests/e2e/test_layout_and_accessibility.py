@@ -22,6 +22,7 @@ ROLE_PAGES = {
     "customer service": [
         "home", "search", "lookup", "order", "order-new", "order-edit", "order-delete",
         "item-new", "item-edit", "item-delete", "contact-edit", "consumer-edit", "note-edit",
+        "guest",
     ],
     "marketing": [
         "home", "search", "lookup", "order", "ext-replace", "bulk-new", "bulk-jobs", "bulk-job",
@@ -32,7 +33,9 @@ ROLE_PAGES = {
         "bulk-jobs", "bulk-job",
     ],
 }  # fmt: skip
-NARROW_PAGES = ["search", "order", "order-edit", "item-delete", "bulk-new", "bulk-jobs", "bulk-job"]
+NARROW_PAGES = [
+    "search", "order", "order-edit", "item-delete", "bulk-new", "bulk-jobs", "bulk-job", "guest",
+]  # fmt: skip
 
 WIDER_THAN_VIEWPORT = """() => {
   const width = document.documentElement.clientWidth;

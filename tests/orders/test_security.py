@@ -87,6 +87,9 @@ RULES: dict[str, Rule] = {
     "home": Rule("GET", "view_orders", refused=302),  # auditors land on the audit trail
     "order-search": get("view_orders"),
     "order-lookup": get("view_orders"),
+    "find": post("view_orders", ok=200),  # an empty box comes back with its error
+    "guest-lookup": get("view_orders", ok=302),  # no lookup in the session: back to search
+    "guest-detail": get("view_orders"),
     "order-create": get("change_orders"),
     "order-detail": get("view_orders"),
     "order-edit": get("change_orders"),
@@ -115,6 +118,7 @@ RULES: dict[str, Rule] = {
     "audit-key-history": get("audit"),
     "audit-export": get("audit"),
     "audit-verify": post("audit"),
+    "audit-lookup-value": post("audit"),  # hashed, then on to the filtered list
 }
 EXTRA_ROUTES = ("login", "logout", "password_change")
 
@@ -187,6 +191,7 @@ def world(db: None, sandbox: SandboxServer, settings: Any) -> World:
             "note_pk": str(note.pk),
             "job_id": str(job.id),
             "pk": str(audited.entry.pk),
+            "guest_ref": seeded["contact"]["guest"]["href"].rsplit("/", 1)[1],
         },
         refs={
             "item": seeded["item"]["ref"],

@@ -207,7 +207,7 @@ def test_date_bounds_keep_a_row_stamped_out_of_order_by_less_than_an_hour(cs_use
 def test_failure_filter_pages_through_failures_in_chunks_with_other_filters(
     cs_user, monkeypatch
 ) -> None:
-    monkeypatch.setattr("orders.selectors.FIRST_FAILURE_CHUNK", 1)
+    monkeypatch.setattr("orders.selectors.audit.FIRST_FAILURE_CHUNK", 1)
     failed_on_a = []
     for n in range(6):
         order_ref = ORDER_A if n % 2 == 0 else ORDER_B
@@ -232,7 +232,7 @@ def test_failure_filter_pages_through_failures_in_chunks_with_other_filters(
 
 
 def test_failure_filter_with_dates_keeps_to_the_days(cs_user, monkeypatch) -> None:
-    monkeypatch.setattr("orders.selectors.FIRST_FAILURE_CHUNK", 1)
+    monkeypatch.setattr("orders.selectors.audit.FIRST_FAILURE_CHUNK", 1)
     day = dt.date(2026, 3, 2)
 
     def failed_on(offset: int) -> int:

@@ -25,6 +25,7 @@ from django.conf import settings
 
 from orders.sandbox.config import SandboxConfig
 from orders.sandbox.state import SandboxState
+from tests.support.folders import server_data_folder
 
 pytestmark = pytest.mark.integration
 
@@ -73,8 +74,12 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("trial")
+def stack() -> Iterator[Stack]:
+    with server_data_folder("cdpadmin-trial-") as folder:
+        yield from _started_stack(folder)
+
+
+def _started_stack(folder: Path) -> Iterator[Stack]:
     app_port, sandbox_port = free_port(), free_port()
     env = {
         "PATH": os.environ["PATH"],
@@ -129,7 +134,7 @@ def signed_in(stack: Stack) -> requests.Session:
     answer = session.post(
         f"{stack.app}/accounts/login/",
         data={
-            "username": "demo",
+            "login": "demo",
             "password": "cdpadmin-demo",
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },

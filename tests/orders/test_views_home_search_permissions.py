@@ -77,7 +77,7 @@ def test_auditors_land_on_the_audit_trail_after_signing_in(auditor_user) -> None
     from tests.conftest import PASSWORD
 
     response = Client().post(
-        "/accounts/login/", {"username": auditor_user.username, "password": PASSWORD}, follow=True
+        "/accounts/login/", {"login": auditor_user.username, "password": PASSWORD}, follow=True
     )
 
     assert response.redirect_chain[-1] == ("/audit/", 302)

@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """Audit rows keep field-delete paths of any length; a bulk job can say it is paused."""
 
     dependencies = [
-        ("orders", "0010_audit_filter_pair_indexes"),
+        ("orders", "0013_identity_group_mappings"),
     ]
 
     operations = [

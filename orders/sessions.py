@@ -1,0 +1,58 @@
+"""How long a signed-in session lasts, and signing a user out everywhere.
+
+The idle timeout is Django's own (SESSION_COOKIE_AGE, moved on by every request with
+SESSION_SAVE_EVERY_REQUEST). Django has no limit on a session's whole life, so the middleware
+here ends a session SESSION_MAX_AGE_S after its sign-in, however busy it has been.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+SIGNED_IN_AT = "cdpadmin_signed_in_at"
+SESSION_ENDED = "Your session has ended after {hours:g} hours. Please sign in again."
+
+
+@receiver(user_logged_in, dispatch_uid="cdpadmin-session-signed-in-at")
+def _note_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT] = time.time()
+
+
+class SessionMaxAgeMiddleware:
+    """Signs out a session SESSION_MAX_AGE_S after its sign-in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            signed_in_at = request.session.setdefault(SIGNED_IN_AT, time.time())
+            if time.time() - signed_in_at > settings.SESSION_MAX_AGE_S:
+                logout(request)
+                messages.info(
+                    request, SESSION_ENDED.format(hours=settings.SESSION_MAX_AGE_S / 3600)
+                )
+                return redirect(settings.LOGIN_URL)
+        return self.get_response(request)
+
+
+def sign_out_everywhere(*, user: AbstractBaseUser) -> int:
+    """End every session of `user`, on every device; returns how many were ended."""
+    ended = 0
+    for session in UserSession.objects.filter(user_id=user.pk):
+        session.end()
+        ended += 1
+    return ended
