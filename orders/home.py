@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -16,6 +16,21 @@ from orders.models import AuditEntry, BulkJob, RecentlyViewedOrder
 from orders.selectors import AuditFilters, Event, Outcome, audit_entries
 
 KEEP_RECENT = 20
+_RECENT = RecentlyViewedOrder._meta.db_table
+_RECORD_VIEW_SQL = f"""
+WITH upserted AS (
+    INSERT INTO {_RECENT} (user_id, order_ref, reference_id, viewed_at)
+    VALUES (%(user)s, %(ref)s, %(reference_id)s, %(at)s)
+    ON CONFLICT (user_id, order_ref)
+    DO UPDATE SET reference_id = EXCLUDED.reference_id, viewed_at = EXCLUDED.viewed_at
+    RETURNING id
+)
+DELETE FROM {_RECENT}
+WHERE user_id = %(user)s AND order_ref <> %(ref)s AND id NOT IN (
+    SELECT id FROM {_RECENT} WHERE user_id = %(user)s AND order_ref <> %(ref)s
+    ORDER BY viewed_at DESC, id DESC LIMIT %(others)s
+)
+"""
 
 
 def record_order_view(*, user: Any, order_ref: str, reference_id: str) -> None:
@@ -25,24 +40,20 @@ def record_order_view(*, user: Any, order_ref: str, reference_id: str) -> None:
     """
     if not getattr(user, "is_authenticated", False):
         return
+    # One statement, one round trip: upsert this order and drop the user's others beyond
+    # the newest KEEP_RECENT - 1 (the DELETE sees the table as it was before the upsert).
     try:
-        RecentlyViewedOrder.objects.bulk_create(
-            [
-                RecentlyViewedOrder(
-                    user=user,
-                    order_ref=order_ref,
-                    reference_id=str(reference_id or "")[:255],
-                    viewed_at=timezone.now(),
-                )
-            ],
-            update_conflicts=True,
-            unique_fields=["user", "order_ref"],
-            update_fields=["reference_id", "viewed_at"],
-        )
-        newest = RecentlyViewedOrder.objects.filter(user=user).order_by("-viewed_at")
-        RecentlyViewedOrder.objects.filter(user=user).exclude(
-            pk__in=newest.values("pk")[:KEEP_RECENT]
-        ).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _RECORD_VIEW_SQL,
+                {
+                    "user": user.pk,
+                    "ref": order_ref,
+                    "reference_id": str(reference_id or "")[:255],
+                    "at": timezone.now(),
+                    "others": KEEP_RECENT - 1,
+                },
+            )
     except DatabaseError:
         pass
 

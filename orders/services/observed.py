@@ -29,19 +29,37 @@ from orders.services.extensions import ORDER_EXTENSION, same_value
 _STAMPS = frozenset({"ref", "href", "createdAt", "modifiedAt"})
 # Extension snapshots are rebuilt from at most this many recorded changes.
 _MAX_REPLAY = 500
+_UNREAD = object()
 
 
-def _known_rows(resource_type: str, order_ref: str) -> Any:
+def _known_rows(resource_types: list[str], order_ref: str) -> Any:
     return AuditEntry.objects.filter(
         Q(phase=AuditEntry.Phase.OBSERVED)
         | Q(phase=AuditEntry.Phase.OUTCOME, outcome=AuditEntry.Outcome.SUCCESS),
         order_ref=order_ref,
-        resource_type=resource_type,
+        resource_type__in=resource_types,
         resource_ref=order_ref,
     ).order_by("-id")
 
 
 _INSTANTS = frozenset({"orderedAt", "createdAt", "modifiedAt"})
+
+
+def _snapshot_rows(order_ref: str) -> tuple[AuditEntry | None, list[AuditEntry]]:
+    """The order's latest snapshot row and its extension's rows, newest first, in one query.
+
+    Only when the extension's rows fill the whole window does the order's row need a query
+    of its own.
+    """
+    rows = list(
+        _known_rows(["order", ORDER_EXTENSION.name], order_ref).only(
+            "resource_type", "phase", "action", "after", "cdp_path"
+        )[:_MAX_REPLAY]
+    )
+    last = next((row for row in rows if row.resource_type == "order"), None)
+    if last is None and len(rows) == _MAX_REPLAY:
+        last = _known_rows(["order"], order_ref).only("after").first()
+    return last, [row for row in rows if row.resource_type == ORDER_EXTENSION.name]
 
 
 def _content(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -78,9 +96,13 @@ def _instant_text(value: Any) -> Any:
         return value
 
 
-def observe_order_record(order: Order) -> AuditEntry | None:
-    """Record an outside change of the order's own fields, if there is one since the snapshot."""
-    last = _known_rows("order", order.ref).only("after").first()
+def observe_order_record(order: Order, last: Any = _UNREAD) -> AuditEntry | None:
+    """Record an outside change of the order's own fields, if there is one since the snapshot.
+
+    `last` is the snapshot row when the caller has read it already.
+    """
+    if last is _UNREAD:
+        last = _known_rows(["order"], order.ref).only("after").first()
     if last is None or not isinstance(last.after, dict):
         return None
     current = to_cdp_json(order.to_api())
@@ -92,18 +114,14 @@ def observe_order_record(order: Order) -> AuditEntry | None:
     return _observe("order", order.ref, last.after, current)
 
 
-def known_extension_pairs(order_ref: str) -> tuple[dict[str, Any], set[str], bool] | None:
+def known_extension_pairs(rows: list[AuditEntry]) -> tuple[dict[str, Any], set[str], bool] | None:
     """The order extension as the trail knows it: (pairs, keys known absent, complete?).
 
     The latest observed row holds every pair (complete); the changes cdpadmin made since are
     replayed on it. With no observed row, only the keys cdpadmin set or removed are known.
-    None when the trail knows nothing of this extension.
+    `rows` are the extension's snapshot rows, newest first. None when the trail knows
+    nothing of this extension.
     """
-    rows = list(
-        _known_rows(ORDER_EXTENSION.name, order_ref).only("phase", "action", "after", "cdp_path")[
-            :_MAX_REPLAY
-        ]
-    )
     if not rows:
         return None
     pairs: dict[str, Any] = {}
@@ -124,9 +142,11 @@ def known_extension_pairs(order_ref: str) -> tuple[dict[str, Any], set[str], boo
     return pairs, absent, complete
 
 
-def observe_extension(order_ref: str, extension: DataExtension | None) -> AuditEntry | None:
+def observe_extension(
+    order_ref: str, extension: DataExtension | None, rows: list[AuditEntry]
+) -> AuditEntry | None:
     """Record an outside change of the order's extension pairs, if there is one."""
-    known = known_extension_pairs(order_ref)
+    known = known_extension_pairs(rows)
     if known is None:
         return None
     pairs, absent, complete = known
@@ -149,7 +169,11 @@ def observe_order(*, order: Order, extension: DataExtension | None) -> list[Audi
     Call it after reading an order (and its extension; None when it has none). Returns the
     rows written: none, or one for the order and/or one for its extension.
     """
-    written = [observe_order_record(order), observe_extension(order.ref, extension)]
+    last, extension_rows = _snapshot_rows(order.ref)
+    written = [
+        observe_order_record(order, last),
+        observe_extension(order.ref, extension, extension_rows),
+    ]
     return [entry for entry in written if entry is not None]
 
 

@@ -113,3 +113,23 @@ def test_a_row_written_with_seconds_only_date_times_is_no_outside_change(sandbox
     )
 
     assert read_and_observe(order["ref"]) == []
+
+
+def test_an_order_change_is_noticed_behind_a_window_full_of_extension_rows(
+    sandbox, cs_user, monkeypatch
+) -> None:
+    # The order's snapshot and its extension's rows are read together, newest first, up to
+    # _MAX_REPLAY rows; when extension rows fill that window the order's row is still found.
+    monkeypatch.setattr("orders.services.observed._MAX_REPLAY", 2)
+    order = seed_order(sandbox, status="PURCHASED")
+    order_update(
+        actor=cs_user, order_ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    )
+    for tier in ("silver", "gold"):
+        order_extension_set(actor=cs_user, order_ref=order["ref"], pairs={"loyaltyTier": tier})
+    sandbox.state.touch_order(order["ref"], status="CANCELLED")
+
+    (entry,) = read_and_observe(order["ref"])
+
+    assert entry.action == "orders.order.observed_change"
+    assert (entry.before["status"], entry.after["status"]) == ("PURCHASED", "CANCELLED")

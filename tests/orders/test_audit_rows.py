@@ -1,0 +1,77 @@
+"""The rows of the audit tables and the order timeline, rendered in Python: escaped, linked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.template.loader import render_to_string
+
+from orders.changes import change_view
+from tests.orders.test_changes_vocabulary import ORDER_REF, row
+
+pytestmark = pytest.mark.unit
+
+AT = dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC)
+HOSTILE = '<script>alert("x")</script>'
+
+
+def hostile_change() -> object:
+    entry = row(
+        "orders.order_item.create",
+        request_payload={"name": HOSTILE, "referenceId": HOSTILE},
+        order_ref=ORDER_REF.upper(),
+        pk=41,
+        at=AT,
+    )
+    failure = SimpleNamespace(outcome="failure", cdp_status=400, error_message=HOSTILE, after=None)
+    return change_view(entry, failure, {ORDER_REF.upper(): HOSTILE})
+
+
+def audit_table(perms: set[str]) -> str:
+    context = {"changes": [hostile_change()], "show_order": True, "perms": perms}
+    return render_to_string("orders/includes/audit_history.html", context)
+
+
+def test_hostile_values_are_escaped_in_every_cell() -> None:
+    html = audit_table({"orders.view_auditentry"})
+    assert "<script>" not in html
+    assert html.count("&lt;script&gt;") == 3  # sentence, order label, CDP's reason
+    assert '<tr class="audit-row audit-intent" data-entry="41">' in html
+    assert '<span class="outcome outcome-bad">Refused by CDP</span>' in html
+
+
+def test_the_sentence_links_to_the_entry_only_for_those_who_read_the_trail() -> None:
+    linked = audit_table({"orders.view_auditentry"})
+    assert '<a href="/audit/41/" class="change-sentence">' in linked
+    html = audit_table(set())
+    assert "/audit/41/" not in html
+    assert '<span class="change-sentence">demo added the item' in html
+
+
+def test_the_order_label_links_to_the_order_by_its_canonical_ref() -> None:
+    assert f'<a href="/orders/{ORDER_REF}/" title="Order ref {ORDER_REF.upper()}"' in audit_table(
+        set()
+    )
+
+
+def test_an_empty_table_says_so() -> None:
+    html = render_to_string(
+        "orders/includes/audit_history.html", {"changes": [], "filtered": True, "perms": set()}
+    )
+    assert "No changes recorded that match these filters." in html
+
+
+def test_the_timeline_shows_notes_and_changes_escaped() -> None:
+    note = SimpleNamespace(author=SimpleNamespace(get_username=lambda: "<b>ann</b>"), text=HOSTILE)
+    timeline = [{"at": AT, "note": note}, {"at": AT, "change": hostile_change()}]
+    html = render_to_string(
+        "orders/includes/order_history.html", {"timeline": timeline, "perms": set()}
+    )
+    assert "<script>" not in html and "<b>" not in html
+    assert '<tr class="timeline-note">' in html and '<tr class="timeline-change">' in html
+    assert "&lt;b&gt;ann&lt;/b&gt; wrote a note: &lt;script&gt;" in html
+    assert "No changes recorded yet." in render_to_string(
+        "orders/includes/order_history.html", {"timeline": [], "perms": set()}
+    )
