@@ -32,7 +32,11 @@ def fast_hasher(settings: Any) -> None:
     ("env", "required"),
     [
         ({}, "False"),
-        ({"CDP_CLIENT_KEY": "k", "CDP_API_TOKEN": "t", "CDP_REGION": "eu"}, "True"),
+        (
+            {"CDP_CLIENT_KEY": "k", "CDP_API_TOKEN": "t", "CDP_REGION": "eu"}
+            | {"LOOKUP_HMAC_KEY": "l" * 40},
+            "True",
+        ),
         ({"PRODUCTION": "true", "SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://h/db"}, "True"),
         ({"SUPERUSER_TWO_FACTOR_REQUIRED": "true"}, "True"),
     ],
