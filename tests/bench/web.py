@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -156,11 +157,12 @@ def process_cpu_s(pid: int) -> float:
 
 def new_session_key(user: Any) -> str:
     """A signed-in session for `user` in the database, as the sign-in form would create it."""
+    from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
 
     store = SessionStore()
     store["_auth_user_id"] = str(user.pk)
-    store["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    store["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[-1]
     store["_auth_user_hash"] = user.get_session_auth_hash()
     store.create()
     return str(store.session_key)
@@ -247,6 +249,46 @@ def csrf_token(session: requests.Session, url: str) -> str:
     return match.group(1)
 
 
+class _FormFields(HTMLParser):
+    """The fields a browser would post back from a page's forms, as rendered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {key: value or "" for key, value in attrs}
+        name = attr.get("name", "")
+        if tag == "input" and name and attr.get("type") not in ("submit", "button", "checkbox"):
+            self.fields[name] = attr.get("value", "")
+        elif tag == "select" and name:
+            self._select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in attr:
+            self.fields[self._select] = attr.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data
+
+
+def form_fields(session: requests.Session, url: str) -> dict[str, str]:
+    parser = _FormFields()
+    parser.feed(session.get(url, timeout=10).text)
+    return parser.fields
+
+
 def measure_writes(stack: Stack, session: requests.Session, runs: int = 15) -> dict[str, float]:
     """An order edit (redirect to the order page included) and a grid save, each against one
     upstream call at 100 ms latency in the same run."""
@@ -262,6 +304,7 @@ def measure_writes(stack: Stack, session: requests.Session, runs: int = 15) -> d
     save_url = f"{stack.app_url}/orders/{ref}/ext/keys/benchCount/save/"
     upstream_url = f"{stack.sandbox_url}/v2.1/orders/{ref}"
     token = csrf_token(session, edit_url)
+    shown = form_fields(session, edit_url)
     state = {"price": 10, "count": 0}
 
     def one_call() -> requests.Response:
@@ -271,10 +314,9 @@ def measure_writes(stack: Stack, session: requests.Session, runs: int = 15) -> d
         before, state["price"] = state["price"], state["price"] + 1
         # No modifiedAt: the bench measures the write path, not the conflict check.
         data = {
+            **shown,
             "csrfmiddlewaretoken": token,
             "modifiedAt": "",
-            "currencyCode": "EUR",
-            "initial-currencyCode": "EUR",
             "price": str(state["price"]),
             "initial-price": str(before),
         }
