@@ -33,12 +33,8 @@ LOOKBACK = timedelta(hours=24)
 # row still counts as made by it.
 CLOCK_SKEW = timedelta(minutes=2)
 MAX_CHILDREN_SCANNED = 500
-# The client's list call for each kind of child an order has.
-CHILD_LISTS = {
-    "order_item": "order_items_list",
-    "contact": "order_contacts_list",
-    "consumer": "order_consumers_list",
-}
+# The kinds of child an order has, each listed by its own client method (see `_children`).
+CHILD_LISTS = frozenset({"order_item", "contact", "consumer"})
 
 
 def maybe_applied(outcome: AuditEntry) -> bool:
@@ -107,7 +103,13 @@ def update_in_doubt(*, resource_ref: str) -> AuditEntry | None:
 
 
 def _children(resource_type: str, order_ref: str) -> Iterator[Any]:
-    list_page = getattr(get_client(), CHILD_LISTS[resource_type])
+    client = get_client()
+    if resource_type == "order_item":
+        list_page: Any = client.order_items_list
+    elif resource_type == "contact":
+        list_page = client.order_contacts_list
+    else:
+        list_page = client.order_consumers_list
     offset = 0
     while offset < MAX_CHILDREN_SCANNED:
         page = list_page(order_ref, offset=offset, limit=100)
