@@ -1,8 +1,12 @@
 """How long a signed-in session lasts, and signing a user out everywhere.
 
-The idle timeout is Django's own (SESSION_COOKIE_AGE, moved on by every request with
-SESSION_SAVE_EVERY_REQUEST). Django has no limit on a session's whole life, so the middleware
-here ends a session SESSION_MAX_AGE_S after its sign-in, however busy it has been.
+The idle timeout is Django's own SESSION_COOKIE_AGE: saving a session moves its expiry on.
+Rather than saving on every request (SESSION_SAVE_EVERY_REQUEST, an UPDATE per page), the
+middleware here saves a signed-in session when its last save is a tenth of the timeout old
+(at most a minute): a session in use never lapses, and one left alone ends between the
+timeout less that interval and the timeout after its last request. Django has no limit on a
+session's whole life, so the same middleware ends a session SESSION_MAX_AGE_S after its
+sign-in, however busy it has been.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 SIGNED_IN_AT = "cdpadmin_signed_in_at"
+SAVED_AT = "cdpadmin_saved_at"
+# The longest a session in use goes without moving its idle expiry on.
+MAX_SAVE_INTERVAL_S = 60.0
 SESSION_ENDED = "Your session has ended after {hours:g} hours. Please sign in again."
 
 
@@ -31,8 +38,13 @@ def _note_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
         request.session[SIGNED_IN_AT] = time.time()
 
 
+def save_interval_s() -> float:
+    """How old a session's last save may be before a request saves it again."""
+    return min(MAX_SAVE_INTERVAL_S, float(settings.SESSION_COOKIE_AGE) / 10)
+
+
 class SessionMaxAgeMiddleware:
-    """Signs out a session SESSION_MAX_AGE_S after its sign-in."""
+    """Signs out a session SESSION_MAX_AGE_S after its sign-in; keeps one in use alive."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,6 +58,9 @@ class SessionMaxAgeMiddleware:
                     request, SESSION_ENDED.format(hours=settings.SESSION_MAX_AGE_S / 3600)
                 )
                 return redirect(settings.LOGIN_URL)
+            now = time.time()
+            if now - request.session.get(SAVED_AT, 0) >= save_interval_s():
+                request.session[SAVED_AT] = now
         return self.get_response(request)
 
 

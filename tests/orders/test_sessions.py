@@ -40,7 +40,28 @@ def test_the_idle_timeout_is_thirty_minutes_unless_set(settings: object) -> None
 
     assert live.SESSION_IDLE_TIMEOUT_S == 30 * 60
     assert live.SESSION_COOKIE_AGE == live.SESSION_IDLE_TIMEOUT_S
-    assert live.SESSION_SAVE_EVERY_REQUEST is True
+    assert live.SESSION_SAVE_EVERY_REQUEST is False
+
+
+def session_expiry(client: Client) -> object:
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_requests_close_together_save_the_session_once(casey: Client, settings: object) -> None:
+    settings.SESSION_COOKIE_AGE = 20  # type: ignore[attr-defined]
+    assert still_signed_in(casey)
+    first = session_expiry(casey)
+
+    assert still_signed_in(casey)
+
+    # Within a tenth of the timeout of the last save nothing is written again...
+    assert session_expiry(casey) == first
+    time.sleep(2.1)
+    assert still_signed_in(casey)
+    # ...and after it the expiry moves on.
+    assert session_expiry(casey) > first
 
 
 @pytest.fixture
