@@ -11,10 +11,10 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.urls import reverse
 
 from orders.cdp.paths import field_name_problem
@@ -33,7 +33,6 @@ from orders.services.extensions import ORDER_EXTENSION, ORDER_ITEM_EXTENSION, Ex
 # Key suggestions read only the latest outcome rows, so the cost stays flat however large the
 # audit trail grows; 5,000 rows covers months of marketing edits and keeps the read ~10 ms.
 USAGE_WINDOW = 5000
-USAGE_CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -42,23 +41,28 @@ class KeyUsage:
 
     key: str
     counts: Mapping[str, int]
+    usual_type: str = field(init=False)
 
-    @property
-    def usual_type(self) -> str:
-        return max(self.counts.items(), key=lambda item: (item[1], item[0]))[0]
+    def __post_init__(self) -> None:
+        usual = max(self.counts.items(), key=lambda item: (item[1], item[0]))[0]
+        object.__setattr__(self, "usual_type", usual)
 
     @property
     def usual_count(self) -> int:
         return self.counts[self.usual_type]
 
 
-def key_usage(scope: ExtensionScope) -> dict[str, KeyUsage]:
+# Per process and per scope: the newest outcome row the usage was counted under, and the usage.
+_usage_counted: dict[str, tuple[int | None, Mapping[str, KeyUsage]]] = {}
+
+
+def key_usage(scope: ExtensionScope) -> Mapping[str, KeyUsage]:
     """Keys written to extensions of this scope, from the latest successful audit outcomes.
 
     Read in Python rather than with a jsonb aggregate: `jsonb_typeof` calls `9` and `9.0`
     both "number", and the JSON decoded here keeps them apart. Every grid render asks for
-    this, so the result is cached per process under the newest row it was computed from:
-    one indexed lookup decides whether the cached answer still holds.
+    this, so the result is kept per process with the newest row it was counted under: one
+    indexed lookup decides whether it still holds (the trail is append-only).
     """
     outcomes = AuditEntry.objects.filter(
         resource_type=scope.name,
@@ -66,11 +70,13 @@ def key_usage(scope: ExtensionScope) -> dict[str, KeyUsage]:
         outcome=AuditEntry.Outcome.SUCCESS,
     ).order_by("-id")
     newest = outcomes.values_list("id", flat=True).first()
-    cache_key = f"ext-key-usage:{scope.name}:{newest}"
-    usage: dict[str, KeyUsage] | None = cache.get(cache_key)
-    if usage is None:
-        usage = _count_key_usage(outcomes.values_list("resource_ref", "after")[:USAGE_WINDOW])
-        cache.set(cache_key, usage, timeout=USAGE_CACHE_SECONDS)
+    counted = _usage_counted.get(scope.name)
+    if counted is not None and counted[0] == newest:
+        return counted[1]
+    usage = MappingProxyType(
+        _count_key_usage(outcomes.values_list("resource_ref", "after")[:USAGE_WINDOW])
+    )
+    _usage_counted[scope.name] = (newest, usage)
     return usage
 
 
