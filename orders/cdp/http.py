@@ -241,6 +241,10 @@ class Transport:
             pool_size=pool_size,
         )
         settle_environment(self.session, self.base_url)
+        # Proxies and CA bundle as `send` takes them: the environment was read once above.
+        self._send_settings = self.session.merge_environment_settings(
+            self.base_url, {}, None, None, None
+        )
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -263,13 +267,16 @@ class Transport:
         success whose body is not JSON. Inside `calls.watch_writes`, a write is reported just
         before it goes out (the watcher may stop it by raising) and after, as a `CdpCall`.
         """
-        prepared = self.session.prepare_request(
-            requests.Request(
-                method,
-                self.base_url + path,
-                params=params,
-                data=None if body is None else encode_body(body),
-            )
+        # Prepared from the session's headers and auth directly: the session has no params,
+        # hooks or cookies to merge, and merging them costs more than the rest of the call.
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=method,
+            url=self.base_url + path,
+            headers=self.session.headers,
+            params=params,
+            data=None if body is None else encode_body(body),
+            auth=self.session.auth,
         )
         self._pass_gate(method, path)
         watch = current_watch() if method != "GET" else None
@@ -283,11 +290,7 @@ class Transport:
         started = time.monotonic()
         _resends.set(0)
         try:
-            response = self.session.send(
-                prepared,
-                allow_redirects=False,
-                **self.session.merge_environment_settings(prepared.url, {}, None, None, None),
-            )
+            response = self.session.send(prepared, allow_redirects=False, **self._send_settings)
         except requests.RequestException as exc:
             logged = path + redacted_query(params)
             self._log(method, logged, f"no answer ({type(exc).__name__})", started, None)
