@@ -40,12 +40,14 @@ def record_order_view(*, user: Any, order_ref: str, reference_id: str) -> None:
     """
     if not getattr(user, "is_authenticated", False):
         return
-    # One statement, one round trip: upsert this order and drop the user's others beyond
-    # the newest KEEP_RECENT - 1 (the DELETE sees the table as it was before the upsert).
+    # One round trip: upsert this order and drop the user's others beyond the newest
+    # KEEP_RECENT - 1 (the DELETE sees the table as it was before the upsert). The two
+    # statements run as one implicit transaction that does not wait for the WAL to reach the
+    # disk: a crash may forget the last views, and the page does not wait on a flush for them.
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                _RECORD_VIEW_SQL,
+                "SET LOCAL synchronous_commit TO OFF; " + _RECORD_VIEW_SQL,
                 {
                     "user": user.pk,
                     "ref": order_ref,
