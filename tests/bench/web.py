@@ -129,7 +129,6 @@ def web_stack(database_url: str) -> Iterator[Stack]:
         yield Stack(f"http://127.0.0.1:{app_port}", sandbox_url, upstream, app.pid)
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def child_pids(parent: int) -> list[int]:
@@ -146,13 +145,16 @@ def child_pids(parent: int) -> list[int]:
 
 
 def process_cpu_s(pid: int) -> float:
-    """utime + stime of a process (every thread, living or ended), in seconds."""
+    """CPU seconds of a process (every thread, living or ended), to the nanosecond.
+
+    Read from the process's CPU-time clock (Linux's clock id for a pid: `~pid << 3 | 2`,
+    as `clock_getcpuclockid` makes it); /proc's utime and stime count 10 ms ticks, too coarse
+    for blocks of a few requests.
+    """
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return time.clock_gettime((~pid << 3) | 2)
     except OSError:
         return 0.0
-    # After the command name: state is field 3, so utime (14) and stime (15) are [11], [12].
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def new_session_key(user: Any) -> str:
@@ -224,7 +226,7 @@ def measure_pages(stack: Stack, session: requests.Session, runs: int = 15) -> di
         order_page, search_page, runs * 2
     )
     anonymous = requests.Session()
-    cpu = app_cpu_ms(
+    cpu, vs_signin = app_cpu_ms(
         stack,
         {
             "signin": lambda: anonymous.get(f"{stack.app_url}/accounts/login/", timeout=10),
@@ -232,11 +234,12 @@ def measure_pages(stack: Stack, session: requests.Session, runs: int = 15) -> di
             "search": search_page,
             "audit_list": lambda: session.get(f"{stack.app_url}/audit/", timeout=10),
         },
+        floor="signin",
     )
     for name, ms in cpu.items():
         figures[f"app_cpu_ms_{name}"] = ms
-    for name in ("order_page", "search", "audit_list"):
-        figures[f"app_cpu_{name}_vs_signin"] = cpu[name] / cpu["signin"]
+    for name, ratio in vs_signin.items():
+        figures[f"app_cpu_{name}_vs_signin"] = ratio
     return figures
 
 
@@ -354,24 +357,40 @@ def measure_writes(stack: Stack, session: requests.Session, runs: int = 15) -> d
 def app_cpu_ms(
     stack: Stack,
     pages: dict[str, Callable[[], requests.Response]],
+    *,
+    floor: str,
     rounds: int = 5,
     requests_per_round: int = 60,
-) -> dict[str, float]:
-    """Median CPU milliseconds the gunicorn workers spend per request of each page.
+    block: int = 10,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """CPU milliseconds the gunicorn workers spend per request of each page, and per `floor`.
 
-    One request at a time, pages taking turns round by round; the sandbox, PostgreSQL and
-    this client are other processes, so only the app's own work is counted.
+    One request at a time. Within a round the pages take turns in blocks of `block` requests,
+    so each page's requests are spread over the same stretch of time and a change in what else
+    the machine does falls on all of them alike; each page's ratio to `floor` is taken round
+    by round. Returns the medians over the rounds of the milliseconds and of the ratios. The
+    sandbox, PostgreSQL and this client are other processes, so only the app's work counts.
     """
     samples: dict[str, list[float]] = {name: [] for name in pages}
+    ratios: dict[str, list[float]] = {name: [] for name in pages if name != floor}
     for call in pages.values():
         timed(call)
     for _ in range(rounds):
-        for name, call in pages.items():
-            before = stack.app_cpu_s()
-            for _ in range(requests_per_round):
-                timed(call)
-            samples[name].append((stack.app_cpu_s() - before) * 1000 / requests_per_round)
-    return {name: statistics.median(values) for name, values in samples.items()}
+        spent = dict.fromkeys(pages, 0.0)
+        for _ in range(requests_per_round // block):
+            for name, call in pages.items():
+                before = stack.app_cpu_s()
+                for _ in range(block):
+                    timed(call)
+                spent[name] += stack.app_cpu_s() - before
+        for name, seconds in spent.items():
+            samples[name].append(seconds * 1000 / requests_per_round)
+        for name in ratios:
+            ratios[name].append(spent[name] / spent[floor])
+    return (
+        {name: statistics.median(values) for name, values in samples.items()},
+        {name: statistics.median(values) for name, values in ratios.items()},
+    )
 
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_sessions.lua")
