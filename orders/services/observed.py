@@ -12,6 +12,7 @@ An order's first change through cdpadmin gives it a snapshot.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,16 @@ def _known_rows(resource_types: list[str], order_ref: str) -> Any:
 _INSTANTS = frozenset({"orderedAt", "createdAt", "modifiedAt"})
 
 
-def _snapshot_rows(order_ref: str) -> tuple[AuditEntry | None, list[AuditEntry]]:
+@dataclass(frozen=True)
+class Snapshot:
+    """What the trail last knew of an order: its latest snapshot row, and its extension's
+    rows newest first."""
+
+    order_row: AuditEntry | None
+    extension_rows: list[AuditEntry]
+
+
+def outside_changes_snapshot(*, order_ref: str) -> Snapshot:
     """The order's latest snapshot row and its extension's rows, newest first, in one query.
 
     Only when the extension's rows fill the whole window does the order's row need a query
@@ -59,7 +69,7 @@ def _snapshot_rows(order_ref: str) -> tuple[AuditEntry | None, list[AuditEntry]]
     last = next((row for row in rows if row.resource_type == "order"), None)
     if last is None and len(rows) == _MAX_REPLAY:
         last = _known_rows(["order"], order_ref).only("after").first()
-    return last, [row for row in rows if row.resource_type == ORDER_EXTENSION.name]
+    return Snapshot(last, [row for row in rows if row.resource_type == ORDER_EXTENSION.name])
 
 
 def _content(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -96,13 +106,8 @@ def _instant_text(value: Any) -> Any:
         return value
 
 
-def observe_order_record(order: Order, last: Any = _UNREAD) -> AuditEntry | None:
-    """Record an outside change of the order's own fields, if there is one since the snapshot.
-
-    `last` is the snapshot row when the caller has read it already.
-    """
-    if last is _UNREAD:
-        last = _known_rows(["order"], order.ref).only("after").first()
+def _order_change(order: Order, last: AuditEntry | None) -> tuple[Any, Any] | None:
+    """(snapshot, CDP's copy) when the order's own fields changed since `last`; else None."""
     if last is None or not isinstance(last.after, dict):
         return None
     current = to_cdp_json(order.to_api())
@@ -111,7 +116,18 @@ def observe_order_record(order: Order, last: Any = _UNREAD) -> AuditEntry | None
         return None
     if same_value(_content(current), _content(known)):
         return None
-    return _observe("order", order.ref, last.after, current)
+    return last.after, current
+
+
+def observe_order_record(order: Order, last: Any = _UNREAD) -> AuditEntry | None:
+    """Record an outside change of the order's own fields, if there is one since the snapshot.
+
+    `last` is the snapshot row when the caller has read it already.
+    """
+    if last is _UNREAD:
+        last = _known_rows(["order"], order.ref).only("after").first()
+    change = _order_change(order, last)
+    return _observe("order", order.ref, *change) if change is not None else None
 
 
 def known_extension_pairs(rows: list[AuditEntry]) -> tuple[dict[str, Any], set[str], bool] | None:
@@ -142,10 +158,10 @@ def known_extension_pairs(rows: list[AuditEntry]) -> tuple[dict[str, Any], set[s
     return pairs, absent, complete
 
 
-def observe_extension(
-    order_ref: str, extension: DataExtension | None, rows: list[AuditEntry]
-) -> AuditEntry | None:
-    """Record an outside change of the order's extension pairs, if there is one."""
+def _extension_change(
+    extension: DataExtension | None, rows: list[AuditEntry]
+) -> tuple[Any, Any] | None:
+    """(the pairs the trail knew, CDP's pairs) when they differ; else None."""
     known = known_extension_pairs(rows)
     if known is None:
         return None
@@ -157,10 +173,16 @@ def observe_extension(
         differs = not same_value(pairs, {k: current[k] for k in pairs if k in current}) or bool(
             absent & current.keys()
         )
-    if not differs:
-        return None
     # Incomplete knowledge shows as such: `before` holds only the keys the trail knew.
-    return _observe(ORDER_EXTENSION.name, order_ref, pairs, current)
+    return (pairs, current) if differs else None
+
+
+def observe_extension(
+    order_ref: str, extension: DataExtension | None, rows: list[AuditEntry]
+) -> AuditEntry | None:
+    """Record an outside change of the order's extension pairs, if there is one."""
+    change = _extension_change(extension, rows)
+    return _observe(ORDER_EXTENSION.name, order_ref, *change) if change is not None else None
 
 
 def observe_order(*, order: Order, extension: DataExtension | None) -> list[AuditEntry]:
@@ -169,20 +191,40 @@ def observe_order(*, order: Order, extension: DataExtension | None) -> list[Audi
     Call it after reading an order (and its extension; None when it has none). Returns the
     rows written: none, or one for the order and/or one for its extension.
     """
-    last, extension_rows = _snapshot_rows(order.ref)
+    snapshot = outside_changes_snapshot(order_ref=order.ref)
     written = [
-        observe_order_record(order, last),
-        observe_extension(order.ref, extension, extension_rows),
+        observe_order_record(order, snapshot.order_row),
+        observe_extension(order.ref, extension, snapshot.extension_rows),
     ]
     return [entry for entry in written if entry is not None]
 
 
-def order_outside_changes_record(*, bundle: OrderBundle) -> list[AuditEntry]:
+def _matches(bundle: OrderBundle, snapshot: Snapshot) -> bool:
+    """Whether CDP's copies in `bundle` are what `snapshot` knew (nothing to record)."""
+    if _order_change(bundle.order, snapshot.order_row) is not None:
+        return False
+    extension = bundle.extension
+    return (
+        extension.error is not None
+        or _extension_change(extension.value, snapshot.extension_rows) is None
+    )
+
+
+def order_outside_changes_record(
+    *, bundle: OrderBundle, snapshot: Snapshot | None = None
+) -> list[AuditEntry]:
     """Opening an order: record what changed in CDP outside cdpadmin since the trail last saw.
 
     The order page calls this by name after reading the order. The extension is compared only
     when its section loaded; returns the observed rows written (often none).
+
+    `snapshot` may be read while CDP's answers are on their way, so that the usual case (CDP
+    holds what the trail knew) costs the page no read after them. Only a difference is
+    recorded, and only after reading the trail again: a change cdpadmin itself made in the
+    meantime is then in the trail and is not taken for an outside one.
     """
+    if snapshot is not None and _matches(bundle, snapshot):
+        return []
     if bundle.extension.error is not None:
         entry = observe_order_record(bundle.order)
         return [entry] if entry is not None else []

@@ -15,7 +15,7 @@ from orders.models import AuditEntry
 from orders.selectors import Event, audit_entries_for_order
 from orders.services.extensions import ORDER_EXTENSION
 from orders.services.notes import order_notes
-from orders.services.observed import order_outside_changes_record
+from orders.services.observed import order_outside_changes_record, outside_changes_snapshot
 
 
 def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
@@ -28,6 +28,7 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
         notes = list(order_notes(order_ref=order_ref)) if can_read_notes else []
         changes = audit_entries_for_order(order_ref=order_ref, limit=TIMELINE_LIMIT)
         usage = key_usage(ORDER_EXTENSION) if can_edit else {}
+        snapshot = outside_changes_snapshot(order_ref=order_ref)
         bundle = finish()
     except CdpNotFound:
         return {
@@ -45,7 +46,7 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
         }
     order = bundle.order
     # Opening an order can write to the audit trail: changes made outside cdpadmin.
-    observed = order_outside_changes_record(bundle=bundle)
+    observed = order_outside_changes_record(bundle=bundle, snapshot=snapshot)
     record_order_view(user=request.user, order_ref=order_ref, reference_id=order.reference_id or "")
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}

@@ -8,7 +8,11 @@ from orders.audit import append_entry
 from orders.cdp import CdpNotFound, get_client
 from orders.models import AuditEntry
 from orders.services import order_extension_set, order_update
-from orders.services.observed import observe_order
+from orders.services.observed import (
+    observe_order,
+    order_outside_changes_record,
+    outside_changes_snapshot,
+)
 from tests.factories import seed_order
 
 pytestmark = pytest.mark.integration
@@ -132,4 +136,44 @@ def test_an_order_change_is_noticed_behind_a_window_full_of_extension_rows(
     (entry,) = read_and_observe(order["ref"])
 
     assert entry.action == "orders.order.observed_change"
+    assert (entry.before["status"], entry.after["status"]) == ("PURCHASED", "CANCELLED")
+
+
+def test_a_snapshot_read_before_cdpadmin_changed_the_order_records_nothing(
+    sandbox, cs_user
+) -> None:
+    """The order page reads the trail while CDP's answers are on their way."""
+    order = seed_order(sandbox, price=120)
+    order_update(
+        actor=cs_user, order_ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    )
+    snapshot = outside_changes_snapshot(order_ref=order["ref"])
+    # Another member of staff saves a change between that read and CDP's answer.
+    order_update(
+        actor=cs_user, order_ref=order["ref"], changes={"price": 80}, expected_modified_at=None
+    )
+    bundle = get_client().order_page(order["ref"])
+
+    assert order_outside_changes_record(bundle=bundle, snapshot=snapshot) == []
+    assert observed_rows() == []
+
+
+def test_an_outside_change_is_recorded_once_from_a_snapshot_read_early(sandbox, cs_user) -> None:
+    order = seed_order(sandbox, price=120, status="PURCHASED")
+    order_update(
+        actor=cs_user, order_ref=order["ref"], changes={"price": 99}, expected_modified_at=None
+    )
+    sandbox.state.touch_order(order["ref"], status="CANCELLED")
+
+    snapshot = outside_changes_snapshot(order_ref=order["ref"])
+    (entry,) = order_outside_changes_record(
+        bundle=get_client().order_page(order["ref"]), snapshot=snapshot
+    )
+    again = order_outside_changes_record(
+        bundle=get_client().order_page(order["ref"]),
+        snapshot=outside_changes_snapshot(order_ref=order["ref"]),
+    )
+
+    assert again == []
+    assert observed_rows() == [entry]
     assert (entry.before["status"], entry.after["status"]) == ("PURCHASED", "CANCELLED")
