@@ -15,8 +15,6 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
-from django.urls import reverse
-
 from orders.cdp.paths import field_name_problem
 from orders.ext_forms import (
     TYPE_ARTICLES,
@@ -27,6 +25,7 @@ from orders.ext_forms import (
     key_error,
     type_of,
 )
+from orders.links import url_for
 from orders.models import AuditEntry
 from orders.services.extensions import ORDER_EXTENSION, ORDER_ITEM_EXTENSION, ExtensionScope
 
@@ -125,13 +124,9 @@ class ExtPlace:
         return self.item_ref or self.order_ref
 
     def url(self, name: str, key: str | None = None) -> str:
-        kwargs = {"order_ref": self.order_ref}
-        if self.item_ref:
-            kwargs["item_ref"] = self.item_ref
-        if key is not None:
-            kwargs["key"] = key
+        refs = (self.order_ref, self.item_ref) if self.item_ref else (self.order_ref,)
         prefix = "ext-item-" if self.item_ref else "ext-"
-        return reverse(prefix + name, kwargs=kwargs)
+        return url_for(prefix + name, *refs, *(() if key is None else (key,)))
 
 
 _JSON_KINDS = {dict: "object", list: "list", tuple: "list", type(None): "null"}
