@@ -129,8 +129,6 @@ def web_stack(database_url: str) -> Iterator[Stack]:
         yield Stack(f"http://127.0.0.1:{app_port}", sandbox_url, upstream, app.pid)
 
 
-
-
 def child_pids(parent: int) -> list[int]:
     children = []
     for entry in Path("/proc").iterdir():
