@@ -6,6 +6,7 @@ the grid's own views (`orders/views/extensions.py`) re-render rows and grids fro
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter, defaultdict
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
+
+from django.db.models import QuerySet
 
 from orders.cdp.paths import field_name_problem
 from orders.ext_forms import (
@@ -27,6 +30,7 @@ from orders.ext_forms import (
 )
 from orders.links import url_for
 from orders.models import AuditEntry
+from orders.selectors.compiled import CompiledQuery
 from orders.services.extensions import ORDER_EXTENSION, ORDER_ITEM_EXTENSION, ExtensionScope
 
 # Key suggestions read only the latest outcome rows, so the cost stays flat however large the
@@ -51,6 +55,20 @@ class KeyUsage:
         return self.counts[self.usual_type]
 
 
+def _successful_writes(scope_name: str) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(
+        resource_type=scope_name,
+        phase=AuditEntry.Phase.OUTCOME,
+        outcome=AuditEntry.Outcome.SUCCESS,
+    ).order_by("-id")
+
+
+@functools.cache
+def _newest_write(scope_name: str) -> CompiledQuery[AuditEntry]:
+    """The newest successful write's row (its id only), compiled once per process."""
+    return CompiledQuery(lambda: _successful_writes(scope_name).only("id")[:1])
+
+
 # Per process and per scope: the newest outcome row the usage was counted under, and the usage.
 _usage_counted: dict[str, tuple[int | None, Mapping[str, KeyUsage]]] = {}
 
@@ -63,18 +81,12 @@ def key_usage(scope: ExtensionScope) -> Mapping[str, KeyUsage]:
     this, so the result is kept per process with the newest row it was counted under: one
     indexed lookup decides whether it still holds (the trail is append-only).
     """
-    outcomes = AuditEntry.objects.filter(
-        resource_type=scope.name,
-        phase=AuditEntry.Phase.OUTCOME,
-        outcome=AuditEntry.Outcome.SUCCESS,
-    ).order_by("-id")
-    newest = outcomes.values_list("id", flat=True).first()
+    newest = next((row.pk for row in _newest_write(scope.name).run()), None)
     counted = _usage_counted.get(scope.name)
     if counted is not None and counted[0] == newest:
         return counted[1]
-    usage = MappingProxyType(
-        _count_key_usage(outcomes.values_list("resource_ref", "after")[:USAGE_WINDOW])
-    )
+    recent = _successful_writes(scope.name).values_list("resource_ref", "after")
+    usage = MappingProxyType(_count_key_usage(recent[:USAGE_WINDOW]))
     _usage_counted[scope.name] = (newest, usage)
     return usage
 

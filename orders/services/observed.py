@@ -23,6 +23,7 @@ from orders.cdp import DataExtension, Order, OrderBundle
 from orders.cdp.paths import field_names_of
 from orders.cdp.vocabulary import to_cdp_json
 from orders.models import AuditEntry
+from orders.selectors.compiled import CompiledQuery
 from orders.services.extensions import ORDER_EXTENSION, same_value
 
 # CDP stamps these; a change of them alone (an item edit bumps the order's modifiedAt) is not
@@ -46,6 +47,15 @@ def _known_rows(resource_types: list[str], order_ref: str) -> Any:
 _INSTANTS = frozenset({"orderedAt", "createdAt", "modifiedAt"})
 
 
+# Compiled once per process: every order page asks it (orders.selectors.compiled).
+_SNAPSHOT_ROWS = CompiledQuery(
+    lambda order_ref: _known_rows(["order", ORDER_EXTENSION.name], order_ref).only(
+        "resource_type", "phase", "action", "after", "cdp_path"
+    )[:_MAX_REPLAY],
+    order_ref="00000000-0000-4000-8000-5a3b1e0f0c1e",
+)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the trail last knew of an order: its latest snapshot row, and its extension's
@@ -61,11 +71,7 @@ def outside_changes_snapshot(*, order_ref: str) -> Snapshot:
     Only when the extension's rows fill the whole window does the order's row need a query
     of its own.
     """
-    rows = list(
-        _known_rows(["order", ORDER_EXTENSION.name], order_ref).only(
-            "resource_type", "phase", "action", "after", "cdp_path"
-        )[:_MAX_REPLAY]
-    )
+    rows = _SNAPSHOT_ROWS.run(order_ref=order_ref)
     last = next((row for row in rows if row.resource_type == "order"), None)
     if last is None and len(rows) == _MAX_REPLAY:
         last = _known_rows(["order"], order_ref).only("after").first()
