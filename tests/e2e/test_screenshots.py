@@ -49,6 +49,8 @@ def test_screenshots(
     for name in ("search", "item-edit", "item-delete", "contact-edit", "note-edit"):
         page.goto(pages[name])
         shoot(page, name)
+    page.goto(pages["order"])
+    shoot(page, "order-customer-service")
     page.goto(pages["order-edit"])
     sandbox.state.touch_order(desk.order_ref, status="CANCELLED")
     page.fill("#id_price", "1")
