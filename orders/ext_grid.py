@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -69,40 +70,82 @@ def _newest_write(scope_name: str) -> CompiledQuery[AuditEntry]:
     return CompiledQuery(lambda: _successful_writes(scope_name).only("id")[:1])
 
 
-# Per process and per scope: the newest outcome row the usage was counted under, and the usage.
-_usage_counted: dict[str, tuple[int | None, Mapping[str, KeyUsage]]] = {}
+@dataclass(frozen=True)
+class _Counted:
+    """Key usage as counted in this process: up to which row, over how many, per parent."""
+
+    newest: int | None
+    rows: int
+    parents: dict[tuple[str, str], set[str]]
+    usage: Mapping[str, KeyUsage]
+
+
+_usage_counted: dict[str, _Counted] = {}
+_usage_lock = threading.Lock()
 
 
 def key_usage(scope: ExtensionScope) -> Mapping[str, KeyUsage]:
     """Keys written to extensions of this scope, from the latest successful audit outcomes.
 
     Read in Python rather than with a jsonb aggregate: `jsonb_typeof` calls `9` and `9.0`
-    both "number", and the JSON decoded here keeps them apart. Every grid render asks for
-    this, so the result is kept per process with the newest row it was counted under: one
-    indexed lookup decides whether it still holds (the trail is append-only).
+    both "number", and the JSON decoded here keeps them apart. Every grid render and save
+    asks for this, so the count is kept per process with the newest row it has counted: one
+    indexed lookup decides whether it still holds, and when writes have been made since,
+    only those are read and added. The count covers the latest USAGE_WINDOW writes and
+    grows with new ones to twice that, when it is counted again from the latest.
     """
     newest = next((row.pk for row in _newest_write(scope.name).run()), None)
     counted = _usage_counted.get(scope.name)
-    if counted is not None and counted[0] == newest:
-        return counted[1]
-    recent = _successful_writes(scope.name).values_list("resource_ref", "after")
-    usage = MappingProxyType(_count_key_usage(recent[:USAGE_WINDOW]))
-    _usage_counted[scope.name] = (newest, usage)
-    return usage
+    if counted is not None and counted.newest == newest:
+        return counted.usage
+    with _usage_lock:
+        counted = _usage_counted.get(scope.name)
+        if counted is None or counted.newest != newest:
+            counted = _count_since(scope.name, counted)
+            _usage_counted[scope.name] = counted
+        return counted.usage
 
 
-def _count_key_usage(recent: Iterable[tuple[str, Any]]) -> dict[str, KeyUsage]:
-    parents: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for resource_ref, after in recent:
+def _count_since(scope_name: str, counted: _Counted | None) -> _Counted:
+    """`counted` with the writes since its newest row added, or a new count."""
+    writes = _successful_writes(scope_name).values_list("id", "resource_ref", "after")
+    if counted is not None and counted.newest is not None and counted.rows < 2 * USAGE_WINDOW:
+        since = list(writes.filter(id__gte=counted.newest).reverse()[: USAGE_WINDOW + 1])
+        # The row counted last is still the first one (a trail is append-only; a test's
+        # rolled-back rows are not): only the writes after it are new. After a window's worth
+        # of writes (a bulk job), counting from the latest reads less.
+        if since and since[0][0] == counted.newest and len(since) <= USAGE_WINDOW:
+            new = since[1:]
+            parents = counted.parents
+            _add_key_usage(parents, new)
+            return _Counted(
+                new[-1][0] if new else counted.newest,
+                counted.rows + len(new),
+                parents,
+                _usage_of(parents),
+            )
+    latest = list(writes[:USAGE_WINDOW])
+    parents = defaultdict(set)
+    _add_key_usage(parents, latest)
+    return _Counted(latest[0][0] if latest else None, len(latest), parents, _usage_of(parents))
+
+
+def _add_key_usage(
+    parents: dict[tuple[str, str], set[str]], writes: Iterable[tuple[int, str, Any]]
+) -> None:
+    for _, resource_ref, after in writes:
         if not isinstance(after, dict):
             continue
         for key, value in after.items():
             if type(value) in (str, bool, int, float):
                 parents[(key, type_of(value))].add(resource_ref)
+
+
+def _usage_of(parents: dict[tuple[str, str], set[str]]) -> Mapping[str, KeyUsage]:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for (key, type_name), refs in parents.items():
         counts[key][type_name] = len(refs)
-    return {key: KeyUsage(key, dict(c)) for key, c in sorted(counts.items())}
+    return MappingProxyType({key: KeyUsage(key, dict(c)) for key, c in sorted(counts.items())})
 
 
 def type_warning(
