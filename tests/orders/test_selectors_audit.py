@@ -249,3 +249,41 @@ def test_failure_filter_with_dates_keeps_to_the_days(cs_user, monkeypatch) -> No
     assert ids(until=day + dt.timedelta(days=1)) == [second, first]
     assert ids(since=day + dt.timedelta(days=1), until=day + dt.timedelta(days=1)) == [second]
     assert ids(since=day + dt.timedelta(days=3)) == []
+
+
+def test_order_filter_finds_a_create_whose_outcome_names_the_order(cs_user) -> None:
+    # A create learns the order's ref from CDP's answer: only its outcome row carries it.
+    create, _ = record_change(actor=cs_user, action="orders.order.create", order_ref="")
+    record_change(actor=cs_user, order_ref=ORDER_B)
+    patch, _ = record_change(actor=cs_user, order_ref=ORDER_A)
+    append_entry(
+        action="orders.order.create",
+        phase=AuditEntry.Phase.OUTCOME,
+        resource_type="order",
+        order_ref=ORDER_A,
+        intent=create,
+        outcome=AuditEntry.Outcome.SUCCESS,
+    )
+
+    page = audit_entries_for_order(order_ref=ORDER_A)
+
+    assert [event.entry.pk for event in page] == [patch.pk, create.pk]
+
+
+def test_success_filter_keeps_accepted_changes_and_successful_lookups(cs_user) -> None:
+    accepted, _ = record_change(actor=cs_user)
+    record_change(actor=cs_user, outcome=AuditEntry.Outcome.FAILURE)
+    record_change(actor=cs_user, outcome=None)
+    lookup = append_entry(
+        action="guests.lookup",
+        phase=AuditEntry.Phase.READ,
+        resource_type="guest",
+        outcome=AuditEntry.Outcome.SUCCESS,
+    )
+
+    page = audit_entries(filters=AuditFilters(outcome=Outcome.SUCCESS))
+
+    assert [(event.entry.pk, event.status) for event in page] == [
+        (lookup.pk, Outcome.SUCCESS),
+        (accepted.pk, Outcome.SUCCESS),
+    ]
