@@ -13,6 +13,16 @@ from django.db import models
 from django.utils import timezone
 
 
+def _intents_and_outcomes_by(field: str, *, name: str) -> list[models.Index]:
+    """Intents by `field` then id, and outcomes by `field` then their intent's id."""
+    return [
+        models.Index(
+            fields=[field, key], condition=models.Q(phase=phase), name=f"audit_{phase}_{name}"
+        )
+        for phase, key in (("intent", "id"), ("outcome", "intent"))
+    ]
+
+
 class AuditEntry(models.Model):
     """One insert-only row of the audit trail.
 
@@ -86,6 +96,14 @@ class AuditEntry(models.Model):
                 condition=models.Q(phase="outcome", outcome="failure"),
                 name="audit_failed_intent",
             ),
+            # Outcomes by intent, so the unknown-outcome filter finds the intents without one
+            # from indexes alone; both by actor and by resource type too (an outcome copies
+            # them from its intent), for that filter with a user, a type or a key.
+            models.Index(
+                fields=["intent"], condition=models.Q(phase="outcome"), name="audit_outcome_intent"
+            ),
+            *_intents_and_outcomes_by("actor", name="actor"),
+            *_intents_and_outcomes_by("resource_type", name="type"),
         ]
         permissions = [
             ("export_auditentry", "Can export the audit trail"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -287,3 +288,92 @@ def test_success_filter_keeps_accepted_changes_and_successful_lookups(cs_user) -
         (lookup.pk, Outcome.SUCCESS),
         (accepted.pk, Outcome.SUCCESS),
     ]
+
+
+def unknown_pages(filters: AuditFilters, limit: int) -> list[int]:
+    seen, before_id = [], None
+    while True:
+        page = audit_entries(filters=filters, before_id=before_id, limit=limit)
+        assert all(event.status == Outcome.UNKNOWN for event in page)
+        seen += [event.entry.pk for event in page]
+        before_id = page.next_before_id
+        if before_id is None:
+            return seen
+
+
+@pytest.mark.parametrize("window", [1, 3, 64])
+def test_key_and_unknown_filters_page_through_ranges_newest_first(
+    cs_user, monkeypatch, window
+) -> None:
+    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_WINDOW", window)
+    in_doubt = []
+    for n in range(9):
+        key = "loyaltyTier" if n % 3 else "seatPreference"
+        intent, _ = ext_set(cs_user, key, None, n)  # answered: never listed
+        if n % 2:
+            intent, _ = record_change(
+                actor=cs_user,
+                action="orders.order_extension.set",
+                resource_type="order_extension",
+                payload={key: n},
+                outcome=None,
+            )
+            if key == "loyaltyTier":
+                in_doubt.append(intent.pk)
+        record_change(actor=cs_user, outcome=None)  # in doubt, another resource
+
+    filters = AuditFilters(key="loyaltyTier", outcome=Outcome.UNKNOWN)
+
+    assert len(in_doubt) == 3
+    assert unknown_pages(filters, limit=1) == sorted(in_doubt, reverse=True)
+    assert unknown_pages(filters, limit=2) == sorted(in_doubt, reverse=True)
+
+
+def test_unknown_filter_drops_an_intent_resolved_later_or_by_someone_else(
+    cs_user, marketing_user, monkeypatch
+) -> None:
+    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_WINDOW", 2)
+    open_intent, _ = record_change(actor=cs_user, outcome=None)
+    resolved, _ = record_change(actor=cs_user, outcome=None)
+    record_change(actor=cs_user)
+    # Resolved afterwards, its outcome written by another user and as another resource type:
+    # it has an outcome all the same.
+    append_entry(
+        actor=marketing_user,
+        action="orders.order.patch",
+        phase=AuditEntry.Phase.OUTCOME,
+        resource_type="order_item",
+        intent=resolved,
+        outcome=AuditEntry.Outcome.SUCCESS,
+    )
+    theirs, _ = record_change(actor=marketing_user, resource_type="order_item", outcome=None)
+
+    def ids(**filters: Any) -> list[int]:
+        return unknown_pages(AuditFilters(outcome=Outcome.UNKNOWN, **filters), limit=1)
+
+    assert ids() == [theirs.pk, open_intent.pk]
+    assert ids(username=cs_user.username) == [open_intent.pk]
+    assert ids(username="morgan") == [theirs.pk]
+    assert ids(resource_type="order") == [open_intent.pk]
+    assert ids(username="nobody") == []
+    assert ids(lookups=True) == []  # a lookup is a read, never a change in doubt
+
+
+def test_unknown_filter_with_dates_keeps_to_the_days(cs_user, monkeypatch) -> None:
+    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_WINDOW", 1)
+    day = dt.date(2026, 3, 2)
+
+    def open_on(offset: int) -> int:
+        at = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=offset), dt.time(12)))
+        record_change(actor=cs_user, at=at)
+        return record_change(actor=cs_user, outcome=None, at=at)[0].pk
+
+    first, second, third = open_on(0), open_on(1), open_on(2)
+
+    def ids(**filters: dt.date) -> list[int]:
+        return unknown_pages(AuditFilters(outcome=Outcome.UNKNOWN, **filters), limit=1)
+
+    assert ids(since=day + dt.timedelta(days=1)) == [third, second]
+    assert ids(until=day + dt.timedelta(days=1)) == [second, first]
+    assert ids(since=day + dt.timedelta(days=1), until=day + dt.timedelta(days=1)) == [second]
+    assert ids(since=day + dt.timedelta(days=3)) == []
