@@ -299,6 +299,7 @@ def _page(
 
 
 FIRST_FAILURE_CHUNK = 500
+FIRST_USER_CHUNK = 500
 
 
 def _id_bounds(filters: AuditFilters) -> tuple[int, int | None]:
@@ -324,13 +325,48 @@ def _failed_entries(
     intents' ids are taken from that index in growing chunks, newest first, and the other
     filters applied to each chunk, until the page is full or the walk leaves the dates' bounds.
     """
+    failed = _failed_intent_ids()
+    return _entries_among(failed, "intent_id", FIRST_FAILURE_CHUNK, bounds, rows, before_id, count)
+
+
+def _users_entries(
+    filters: AuditFilters, rows: QuerySet[AuditEntry], before_id: int | None, count: int
+) -> list[AuditEntry]:
+    """The first `count` of `rows` (a user's, with a key), walking the user's rows newest first.
+
+    A user's rows are a few percent of the trail, and so are a key's; the planner takes the
+    two as independent and reads the whole trail newest first for the few rows both match.
+    """
+    users = get_user_model().objects.filter(username=filters.username)
+    theirs = (
+        AuditEntry.objects.filter(actor_id__in=list(users.values_list("pk", flat=True)))
+        .order_by("-id")
+        .values_list("id", flat=True)
+    )
+    bounds = _id_bounds(filters)
+    return _entries_among(theirs, "id", FIRST_USER_CHUNK, bounds, rows, before_id, count)
+
+
+def _entries_among(
+    ids: QuerySet[AuditEntry, int],
+    column: str,
+    chunk_size: int,
+    bounds: tuple[int, int | None],
+    rows: QuerySet[AuditEntry],
+    before_id: int | None,
+    count: int,
+) -> list[AuditEntry]:
+    """The first `count` of `rows` whose id is among `ids` (by `column`, newest first).
+
+    The ids are taken in growing chunks and the filters applied to each, until the page is
+    full or the walk leaves the dates' bounds.
+    """
     floor, ceiling = bounds
-    failed = _failed_intent_ids().filter(intent_id__gt=floor)
+    ids = ids.filter(**{f"{column}__gt": floor})
     found: list[AuditEntry] = []
     below = min((bound for bound in (before_id, ceiling) if bound is not None), default=None)
-    chunk_size = FIRST_FAILURE_CHUNK
     while len(found) < count:
-        window = failed if below is None else failed.filter(intent_id__lt=below)
+        window = ids if below is None else ids.filter(**{f"{column}__lt": below})
         # A subquery, not a list of ids: planning a list of thousands costs more than the walk.
         found += rows.filter(pk__in=window[:chunk_size])[: count - len(found)]
         edge = list(window[chunk_size - 1 : chunk_size])
@@ -428,6 +464,8 @@ def audit_entries(
     few = filters.order_ref or filters.lookups or filters.lookup_hmac
     if filters.outcome == Outcome.UNKNOWN and not few:
         return _page(rows, before_id, limit, walk=partial(_open_entries, filters))
+    if filters.username and filters.key and not few:
+        return _page(rows, before_id, limit, walk=partial(_users_entries, filters))
     return _page(rows, before_id, limit)
 
 

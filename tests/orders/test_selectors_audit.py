@@ -377,3 +377,29 @@ def test_unknown_filter_with_dates_keeps_to_the_days(cs_user, monkeypatch) -> No
     assert ids(until=day + dt.timedelta(days=1)) == [second, first]
     assert ids(since=day + dt.timedelta(days=1), until=day + dt.timedelta(days=1)) == [second]
     assert ids(since=day + dt.timedelta(days=3)) == []
+
+
+def test_user_and_key_filters_page_through_the_users_rows_in_chunks(
+    cs_user, marketing_user, monkeypatch
+) -> None:
+    monkeypatch.setattr("orders.selectors.audit.FIRST_USER_CHUNK", 1)
+    theirs = []
+    for n in range(5):
+        theirs.append(ext_set(cs_user, "loyaltyTier", None, n)[0].pk)
+        ext_set(cs_user, "seatPreference", None, n)
+        ext_set(marketing_user, "loyaltyTier", None, n)
+
+    seen, before_id = [], None
+    while True:
+        page = audit_entries(
+            filters=AuditFilters(username=cs_user.username, key="loyaltyTier"),
+            before_id=before_id,
+            limit=2,
+        )
+        seen += [event.entry.pk for event in page]
+        before_id = page.next_before_id
+        if before_id is None:
+            break
+
+    assert seen == sorted(theirs, reverse=True)
+    assert len(audit_entries(filters=AuditFilters(username="nobody", key="loyaltyTier"))) == 0
