@@ -23,6 +23,7 @@ from orders.ext_forms import KEY_PATTERN
 from orders.search_terms import BOX_KINDS, GUEST_REF, REFERENCE_ID, Term, search_terms
 from orders.selectors import AuditFilters, Outcome
 from orders.templatetags.audit import resource_label
+from orders.widget_html import WidgetHtmlRenderer
 
 ORDER_STATUSES = [
     "BROWSED",
@@ -400,6 +401,8 @@ class FindForm(forms.Form):
 class LookupValueForm(forms.Form):
     """A value a reviewer types to find its lookups; only its HMAC leaves the view."""
 
+    default_renderer = WidgetHtmlRenderer
+
     value = forms.CharField(label="Looked-up value", max_length=255)
     kind = forms.ChoiceField(
         label="which is an",
@@ -442,6 +445,9 @@ AUDIT_RESOURCE_TYPES = (
 
 class AuditFilterForm(forms.Form):
     """The list's filters, as URL parameters; an invalid one is reported and left out."""
+
+    # Shown on every audit page: its widgets are written in Python, not through templates.
+    default_renderer = WidgetHtmlRenderer
 
     user = forms.CharField(required=False, max_length=150)
     action = forms.CharField(required=False, max_length=64)
