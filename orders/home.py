@@ -79,16 +79,23 @@ def reference_ids_for(order_refs: Iterable[str]) -> dict[str, str]:
             found.setdefault(order_ref, reference_id)
     missing = wanted - found.keys()
     if missing:
+        # Only the referenceIds, in `order_reference_id`'s order, not whole rows.
         rows = (
             AuditEntry.objects.filter(order_ref__in=missing, resource_type="order")
             .filter(Q(before__has_key="referenceId") | Q(after__has_key="referenceId"))
             .order_by("order_ref", "-id")
             .distinct("order_ref")
+            .values_list(
+                "order_ref",
+                "request_payload__referenceId",
+                "before__referenceId",
+                "after__referenceId",
+            )
         )
-        for row in rows:
-            reference_id = order_reference_id(row)
+        for order_ref, *recorded in rows:
+            reference_id = next((v for v in recorded if isinstance(v, str) and v), "")
             if reference_id:
-                found[row.order_ref] = reference_id
+                found[order_ref] = reference_id
     return found
 
 
