@@ -270,13 +270,30 @@ def _filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
     return rows.order_by("-id")
 
 
+# What pages read of an event's outcome (its words, CDP's answer, when and by whom); the
+# rest of the row (hashes, the request it answers) is loaded only if something asks for it.
+OUTCOME_FIELDS = (
+    "id",
+    "intent_id",
+    "phase",
+    "at",
+    "actor_username",
+    "outcome",
+    "cdp_status",
+    "error_message",
+    "after",
+)
+
+
 def _pair_outcomes(entries: Sequence[AuditEntry]) -> list[Event]:
     intent_ids = [e.pk for e in entries if e.phase == AuditEntry.Phase.INTENT]
     outcomes: dict[int, AuditEntry] = {}
     if intent_ids:
-        for outcome in AuditEntry.objects.filter(
-            intent_id__in=intent_ids, phase=AuditEntry.Phase.OUTCOME
-        ).order_by("id"):
+        for outcome in (
+            AuditEntry.objects.filter(intent_id__in=intent_ids, phase=AuditEntry.Phase.OUTCOME)
+            .only(*OUTCOME_FIELDS)
+            .order_by("id")
+        ):
             # The latest outcome stands: a change in doubt can be resolved by a later one.
             outcomes[outcome.intent_id] = outcome  # type: ignore[index]
     return [Event(entry, outcomes.get(entry.pk)) for entry in entries]

@@ -7,7 +7,9 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from orders.models import AuditEntry, ChainVerification
 from orders.services import order_update
@@ -89,6 +91,26 @@ def test_the_older_link_pages_with_the_filters_kept(auditor_client, cs_user) -> 
     assert "Older →" in first.content.decode()
     assert [e.entry for e in second.context["page"]] == [made[0]]
     assert "Older →" not in second.content.decode()
+
+
+def test_the_list_costs_the_same_queries_for_three_rows_or_thirty(auditor_client, cs_user):
+    def shown(rows: int) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = auditor_client.get(f"/audit/?limit={rows}").content.decode()
+        return len(queries), html
+
+    for n in range(15):
+        record_change(actor=cs_user, payload={"price": n}, before={"price": n + 1})
+        record_change(actor=cs_user, payload={"price": "x"}, outcome=AuditEntry.Outcome.FAILURE)
+    auditor_client.get("/audit/")
+
+    few, _ = shown(3)
+    many, html = shown(30)
+
+    assert few == many
+    assert html.count('class="audit-row audit-intent"') == 30
+    assert "changed Price: 1.00 → 0.00" in html
+    assert html.count('Refused by CDP</span><span class="outcome-reason">: price: must be') == 15
 
 
 def test_an_invalid_filter_shows_its_error_and_no_rows(auditor_client, entry) -> None:
