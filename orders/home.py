@@ -8,7 +8,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import DatabaseError, connection
-from django.db.models import Q
 from django.utils import timezone
 
 from orders.changes import ChangeView, change_view, order_reference_id
@@ -64,38 +63,47 @@ def recently_viewed(*, user: Any, limit: int = 10) -> list[RecentlyViewedOrder]:
     return list(RecentlyViewedOrder.objects.filter(user=user).order_by("-viewed_at")[:limit])
 
 
+def _recorded_reference_id(column: str) -> str:
+    # `order_reference_id`'s test in SQL: a non-empty string, else NULL.
+    return (
+        f"CASE WHEN jsonb_typeof({column} -> 'referenceId') = 'string'"
+        f" THEN NULLIF({column} ->> 'referenceId', '') END"
+    )
+
+
+# What order pages showed (0), then each order's newest own audit row that recorded a
+# referenceId (1); one statement, the refs as one array parameter.
+_REFERENCE_IDS_SQL = f"""
+SELECT 0, order_ref, reference_id FROM {_RECENT}
+WHERE order_ref = ANY(%(refs)s) AND reference_id <> ''
+UNION ALL (
+    SELECT DISTINCT ON (order_ref) 1, order_ref, COALESCE(
+        {_recorded_reference_id("request_payload")},
+        {_recorded_reference_id("before")},
+        {_recorded_reference_id("after")}
+    )
+    FROM {AuditEntry._meta.db_table}
+    WHERE order_ref = ANY(%(refs)s) AND resource_type = 'order'
+        AND (before ? 'referenceId' OR after ? 'referenceId')
+    ORDER BY order_ref, id DESC
+)
+"""
+
+
 def reference_ids_for(order_refs: Iterable[str]) -> dict[str, str]:
-    """referenceIds cdpadmin already holds for these orders (no CDP call): from the orders'
-    own audit rows and from what order pages showed. Two queries at most.
+    """referenceIds cdpadmin already holds for these orders (no CDP call): from what order
+    pages showed, else from the orders' own audit rows. One query.
     """
-    wanted = {ref for ref in order_refs if ref}
+    wanted = sorted({ref for ref in order_refs if ref})
     found: dict[str, str] = {}
     if not wanted:
         return found
-    for order_ref, reference_id in RecentlyViewedOrder.objects.filter(
-        order_ref__in=wanted
-    ).values_list("order_ref", "reference_id"):
+    with connection.cursor() as cursor:
+        cursor.execute(_REFERENCE_IDS_SQL, {"refs": wanted})
+        rows = cursor.fetchall()
+    for _source, order_ref, reference_id in sorted(rows, key=lambda row: row[0]):
         if reference_id:
             found.setdefault(order_ref, reference_id)
-    missing = wanted - found.keys()
-    if missing:
-        # Only the referenceIds, in `order_reference_id`'s order, not whole rows.
-        rows = (
-            AuditEntry.objects.filter(order_ref__in=missing, resource_type="order")
-            .filter(Q(before__has_key="referenceId") | Q(after__has_key="referenceId"))
-            .order_by("order_ref", "-id")
-            .distinct("order_ref")
-            .values_list(
-                "order_ref",
-                "request_payload__referenceId",
-                "before__referenceId",
-                "after__referenceId",
-            )
-        )
-        for order_ref, *recorded in rows:
-            reference_id = next((v for v in recorded if isinstance(v, str) and v), "")
-            if reference_id:
-                found[order_ref] = reference_id
     return found
 
 

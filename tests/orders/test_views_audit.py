@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from orders.models import AuditEntry, ChainVerification
+from orders.models import AuditEntry, ChainVerification, RecentlyViewedOrder
 from orders.services import order_update
 from tests.factories import seed_order
 from tests.orders.audit_helpers import ORDER_A, ORDER_B, record_change
@@ -111,6 +112,35 @@ def test_the_list_costs_the_same_queries_for_three_rows_or_thirty(auditor_client
     assert html.count('class="audit-row audit-intent"') == 30
     assert "changed Price: 1.00 → 0.00" in html
     assert html.count('Refused by CDP</span><span class="outcome-reason">: price: must be') == 15
+
+
+def test_item_changes_name_their_order_by_what_was_shown_or_its_newest_recorded_row(
+    auditor_client, cs_user
+) -> None:
+    order_c = "33333333-3333-4333-8333-333333333333"
+    record_change(actor=cs_user, order_ref=ORDER_A, before={"referenceId": "OLD-A"})
+    record_change(actor=cs_user, order_ref=ORDER_A, before={"referenceId": "NEW-A"})
+    # The request's referenceId comes first; a value that is not a string names nothing.
+    record_change(
+        actor=cs_user,
+        order_ref=ORDER_B,
+        payload={"referenceId": "SENT-B"},
+        before={"referenceId": 42},
+    )
+    record_change(actor=cs_user, order_ref=order_c, before={"referenceId": "ROW-C"})
+    RecentlyViewedOrder.objects.create(user=cs_user, order_ref=order_c, reference_id="SHOWN-C")
+    for order_ref in (ORDER_A, ORDER_B, order_c, "44444444-4444-4444-8444-444444444444"):
+        record_change(
+            actor=cs_user,
+            action="orders.order_item.delete",
+            resource_type="order_item",
+            order_ref=order_ref,
+        )
+
+    html = auditor_client.get("/audit/?resource_type=order_item").content.decode()
+
+    labels = re.findall(r'class="order-label">([^<]*)</a>', html)
+    assert labels == ["44444444…", "SHOWN-C", "SENT-B", "NEW-A"]
 
 
 def test_an_invalid_filter_shows_its_error_and_no_rows(auditor_client, entry) -> None:
