@@ -134,9 +134,11 @@ def moment(value: Any, now: dt.datetime | None = None) -> Moment | None:
     """The `Moment` of a datetime (naive ones are taken as UTC); None for anything else."""
     if not isinstance(value, dt.datetime):
         return None
-    if timezone.is_naive(value):
+    if value.utcoffset() is None:
         value = value.replace(tzinfo=dt.UTC)
-    local = timezone.localtime(value)
+    # `timezone.localtime` but without checking again for naivety: every audit row and
+    # timeline line shows one of these.
+    local = value.astimezone(timezone.get_current_timezone())
     return Moment(
         iso=value.isoformat(),
         absolute=local.strftime(DATE_FORMAT),
