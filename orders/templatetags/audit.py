@@ -11,7 +11,7 @@ from typing import Any
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
@@ -20,7 +20,7 @@ from orders.converters import CdpRefConverter
 from orders.models import AuditEntry
 from orders.services.extensions import SCOPES, same_value
 from orders.services.resources import RESOURCE_LABELS
-from orders.templatetags.display import when
+from orders.templatetags.display import row_html, when
 
 register = template.Library()
 
@@ -123,18 +123,18 @@ def _can_read_trail(context: template.Context) -> bool:
 def _sentence(change: changes.ChangeView, link: bool) -> SafeString:
     """The change's sentence, a link to its audit entry for those who may read the trail."""
     if link:
-        return format_html(
+        return row_html(
             '<a href="{}" class="change-sentence">{}</a>',
             audit_detail_url(change.entry.pk),
             change.sentence,
         )
-    return format_html('<span class="change-sentence">{}</span>', change.sentence)
+    return row_html('<span class="change-sentence">{}</span>', change.sentence)
 
 
 def _cells(change: changes.ChangeView, link: bool, show_order: bool) -> SafeString:
-    # Every piece is escaped where it is made (format_html in each helper); joining safe
-    # pieces needs no second escape, and one string per row is a fraction of a format_html
-    # per cell on a page of fifty rows.
+    # Every piece is escaped where it is made (row_html in each helper); joining safe pieces
+    # needs no second escape, and one string per row is a fraction of a format_html per cell
+    # on a page of fifty rows.
     order = f"<td>{order_label_cell(change)}</td>" if show_order else ""
     return mark_safe(
         f"<td>{when(change.entry.at)}</td><td>{_sentence(change, link)}</td>{order}"
@@ -150,8 +150,12 @@ def audit_rows(
     link = _can_read_trail(context)
     return mark_safe(
         "\n".join(
-            f'<tr class="audit-row audit-{conditional_escape(view.entry.phase)}"'
-            f' data-entry="{int(view.entry.pk)}">{_cells(view, link, show_order)}</tr>'
+            row_html(
+                '<tr class="audit-row audit-{}" data-entry="{}">{}</tr>',
+                view.entry.phase,
+                view.entry.pk,
+                _cells(view, link, show_order),
+            )
             for view in views
         )
     )
@@ -186,10 +190,10 @@ def timeline_rows(context: template.Context, events: Iterable[dict[str, Any]]) -
 @register.simple_tag
 def change_outcome_cell(change: changes.ChangeView) -> SafeString:
     result = change.result
-    word = format_html('<span class="outcome outcome-{}">{}</span>', result.tone, result.word)
+    word = row_html('<span class="outcome outcome-{}">{}</span>', result.tone, result.word)
     if not result.reason:
         return word
-    return format_html(
+    return row_html(
         '{}<span class="outcome-reason">: {}</span>', word, Truncator(result.reason).chars(120)
     )
 
@@ -198,7 +202,7 @@ def change_outcome_cell(change: changes.ChangeView) -> SafeString:
 def order_label_cell(change: changes.ChangeView) -> SafeString | str:
     if not change.order_ref:
         return "—"
-    return format_html(
+    return row_html(
         '<a href="{}" title="Order ref {}" class="order-label">{}</a>',
         order_detail_url(change.order_ref),
         change.order_ref,

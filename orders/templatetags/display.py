@@ -4,15 +4,27 @@ format on every page. The wording lives in those modules; these only add the mar
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from orders import display, links
 
 register = template.Library()
+
+
+def _escaped(value: Any) -> str:
+    # A plain str takes the short way: Django's `escape` first checks every argument for a
+    # lazy string, which costs more than the escaping on a page of fifty rows.
+    return html.escape(value) if type(value) is str else conditional_escape(value)
+
+
+def row_html(format_string: str, *args: Any) -> SafeString:
+    """`format_html(format_string, *args)`, the same text, for markup made once per row."""
+    return mark_safe(format_string.format(*map(_escaped, args)))
 
 
 @register.filter
@@ -21,9 +33,7 @@ def when(value: Any) -> SafeString | str:
     found = display.moment(value)
     if found is None:
         return "—"
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>', found.iso, found.full, found.short
-    )
+    return row_html('<time datetime="{}" title="{}">{}</time>', found.iso, found.full, found.short)
 
 
 @register.filter

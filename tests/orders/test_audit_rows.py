@@ -7,8 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from orders.changes import change_view
+from orders.templatetags.display import row_html
 from tests.orders.test_changes_vocabulary import ORDER_REF, row
 
 pytestmark = pytest.mark.unit
@@ -75,3 +79,18 @@ def test_the_timeline_shows_notes_and_changes_escaped() -> None:
     assert "No changes recorded yet." in render_to_string(
         "orders/includes/order_history.html", {"timeline": [], "perms": set()}
     )
+
+
+class Marked:
+    def __html__(self) -> str:
+        return "<b>marked</b>"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [HOSTILE, "plain", "", 41, None, 1.5, mark_safe("<i>safe</i>"), gettext_lazy("<&>"), Marked()],
+)
+def test_row_markup_is_escaped_exactly_as_format_html_escapes(value: object) -> None:
+    template = '<a href="{}" title="{}">{}</a>'
+    assert row_html(template, value, value, value) == format_html(template, value, value, value)
+    assert isinstance(row_html(template, value, value, value), SafeString)
