@@ -95,6 +95,10 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     query: dict[str, str | int] = {
         k: v for k, v in request.GET.items() if k != "before" and isinstance(v, str) and v
     }
+    checkpoints_on = checkpoints_enabled()
+    # The latest checkpoint is shown only when checkpoints are on.
+    checkpoint = AuditCheckpoint.objects.order_by("-id").first() if checkpoints_on else None
+    verification = ChainVerification.objects.select_related("by").order_by("-at", "-id").first()
     context = {
         "title": "Audit trail",
         "form": form,
@@ -104,9 +108,9 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         "query": urlencode(query),
         "older_query": urlencode({**query, "before": page.next_before_id or ""}),
         "is_first_page": _before_id(request) is None,
-        "verification": ChainVerification.objects.order_by("-at", "-id").first(),
-        "checkpoints_on": checkpoints_enabled(),
-        "checkpoint": AuditCheckpoint.objects.order_by("-id").first(),
+        "verification": verification,
+        "checkpoints_on": checkpoints_on,
+        "checkpoint": checkpoint,
         "lookup_form": LookupValueForm(),
     }
     return render(request, "orders/audit_list.html", context)

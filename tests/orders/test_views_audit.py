@@ -219,6 +219,7 @@ def test_verifying_stores_the_result_and_the_list_shows_it(auditor_client, entry
     html = response.content.decode()
     assert "All 2 rows match; the chain is intact." in html
     assert "Chain last verified" in html
+    assert f"by {verification.by.get_username()}: All 2 rows match" in html
 
 
 def test_post_views_enforce_csrf(auditor_user, superuser, entry) -> None:
