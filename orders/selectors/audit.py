@@ -325,6 +325,11 @@ def _page(
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
     entries = list(rows[: limit + 1]) if walk is None else walk(rows, before_id, limit + 1)
+    return _event_page(entries, limit)
+
+
+def _event_page(entries: list[AuditEntry], limit: int) -> EventPage:
+    """The first `limit` of `entries` (read one beyond, to know whether more follow)."""
     more = len(entries) > limit
     entries = entries[:limit]
     return EventPage(_pair_outcomes(entries), entries[-1].pk if more else None)
@@ -489,6 +494,10 @@ def audit_entries(
     *, filters: AuditFilters, before_id: int | None = None, limit: int = DEFAULT_LIMIT
 ) -> EventPage:
     """One page of events matching `filters`, newest first; `next_before_id` for the next."""
+    if before_id is None and filters.is_empty():
+        # The audit list as it opens: its SQL is compiled once per process.
+        limit = max(1, min(limit, MAX_LIMIT))
+        return _event_page(_newest_events(limit + 1).run(), limit)
     rows = _filtered_events(filters)
     if filters.outcome == Outcome.FAILURE:
         return _page(rows, before_id, limit, walk=partial(_failed_entries, _id_bounds(filters)))
@@ -499,6 +508,11 @@ def audit_entries(
     if filters.username and filters.key and not few:
         return _page(rows, before_id, limit, walk=partial(_users_entries, filters))
     return _page(rows, before_id, limit)
+
+
+@functools.cache
+def _newest_events(limit: int) -> CompiledQuery[AuditEntry]:
+    return CompiledQuery(lambda: _filtered_events(AuditFilters())[:limit])
 
 
 _SAMPLE_ORDER_REF = "00000000-0000-4000-8000-5a3b1e0f0c1d"
@@ -521,10 +535,7 @@ def audit_entries_for_order(
     """
     if before_id is None and REF_RE.fullmatch(order_ref):
         limit = max(1, min(limit, MAX_LIMIT))
-        entries = _order_events(limit + 1).run(order_ref=order_ref.lower())
-        more = len(entries) > limit
-        entries = entries[:limit]
-        return EventPage(_pair_outcomes(entries), entries[-1].pk if more else None)
+        return _event_page(_order_events(limit + 1).run(order_ref=order_ref.lower()), limit)
     return audit_entries(
         filters=AuditFilters(order_ref=order_ref), before_id=before_id, limit=limit
     )
