@@ -136,7 +136,7 @@ def _cells(change: changes.ChangeView, link: bool, show_order: bool) -> SafeStri
     # needs no second escape, and one string per row is a fraction of a format_html per cell
     # on a page of fifty rows.
     order = f"<td>{order_label_cell(change)}</td>" if show_order else ""
-    return mark_safe(
+    return SafeString(
         f"<td>{when(change.entry.at)}</td><td>{_sentence(change, link)}</td>{order}"
         f"<td>{change_outcome_cell(change)}</td>"
     )
