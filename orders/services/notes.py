@@ -6,19 +6,28 @@ import uuid
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from orders.models import OrderNote
+from orders.selectors.compiled import CompiledQuery
 from orders.services.audited import ServiceError
 
 
-def order_notes(*, order_ref: str) -> QuerySet[OrderNote]:
-    """The current version of each note on an order, newest first."""
+def _current_notes(order_ref: str) -> QuerySet[OrderNote]:
     return (
         OrderNote.objects.filter(order_ref=order_ref, replaced_by__isnull=True)
-        .select_related("author")
+        .annotate(author_username=F("author__username"))
         .order_by("-created_at", "-id")
     )
+
+
+# Every order page reads this: compiled once per process (orders.selectors.compiled).
+_CURRENT_NOTES = CompiledQuery(_current_notes, order_ref="00000000-0000-4000-8000-5a3b1e0f0c1f")
+
+
+def order_notes(*, order_ref: str) -> list[OrderNote]:
+    """The current version of each note on an order, newest first, with `author_username`."""
+    return _CURRENT_NOTES.run(order_ref=order_ref)
 
 
 def note_add(*, author: User, order_ref: str, text: str) -> OrderNote:

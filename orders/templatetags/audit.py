@@ -180,7 +180,7 @@ def timeline_rows(context: template.Context, events: Iterable[dict[str, Any]]) -
                     '<tr class="timeline-note"><td>{}</td><td>{} wrote a note: {}</td>'
                     "<td>—</td></tr>",
                     when(event["at"]),
-                    note.author.get_username(),
+                    note.author_username,
                     Truncator(note.text).chars(120),
                 )
             )

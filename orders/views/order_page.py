@@ -25,7 +25,7 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
     try:
         finish = get_client().order_page_begin(order_ref)
         # The page's own records are read while CDP's five answers are on their way.
-        notes = list(order_notes(order_ref=order_ref)) if can_read_notes else []
+        notes = order_notes(order_ref=order_ref) if can_read_notes else []
         changes = audit_entries_for_order(order_ref=order_ref, limit=TIMELINE_LIMIT)
         usage = key_usage(ORDER_EXTENSION) if can_edit else {}
         snapshot = outside_changes_snapshot(order_ref=order_ref)

@@ -153,3 +153,25 @@ def test_an_outside_change_shows_in_the_timeline_of_the_view_that_notices_it(
     rows = timeline.split("<tr")[2:]  # after the header row, newest first
     assert "Someone outside cdpadmin changed Status" in rows[0]
     assert "casey changed Price" in rows[1]
+
+
+def test_the_notes_show_each_notes_current_text_and_author(
+    cs_client: Client, cs_user: object, sandbox: SandboxServer
+) -> None:
+    from orders.services.notes import note_add, note_replace
+    from tests.conftest import make_staff
+
+    order = seed_order(sandbox)
+    first = note_add(author=cs_user, order_ref=order["ref"], text="Called back.")  # type: ignore[arg-type]
+    note_replace(author=cs_user, note=first, text="Called back twice.")  # type: ignore[arg-type]
+    other = make_staff("robin", "Customer service")
+    note_add(author=other, order_ref=order["ref"], text="Refund <b>sent</b>.")
+
+    text = cs_client.get(f"/orders/{order['ref']}/").content.decode()
+    notes = text.split('id="order-notes"', 1)[1].split("</section>", 1)[0]
+
+    assert "Called back twice." in notes and notes.count("Called back") == 1
+    assert "<strong>casey</strong>" in notes and "(edited)" in notes
+    assert "<strong>robin</strong>" in notes and "Refund &lt;b&gt;sent&lt;/b&gt;." in notes
+    assert notes.count(">Edit</a>") == 1  # only the signed-in author may change a note
+    assert "robin wrote a note: Refund &lt;b&gt;sent&lt;/b&gt;." in text
