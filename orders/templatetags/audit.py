@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django import template
-from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from orders import changes
-from orders.converters import CdpRefConverter
+from orders.links import url_for
 from orders.models import AuditEntry
 from orders.services.extensions import SCOPES, same_value
 from orders.services.resources import RESOURCE_LABELS
@@ -89,30 +86,16 @@ def change_of(event: Any) -> changes.ChangeView:
 
 
 # The timeline, the audit list and the home page show these three cells for every row: as
-# tags (one call each, URLs reversed once per script prefix) they cost a fraction of an
-# {% include %} per cell. format_html escapes every value, as the templates did.
-_REF = re.compile(CdpRefConverter.regex)
-_SAMPLE_PK = 987654321
-_SAMPLE_REF = "98765432-1098-7654-3210-987654321098"
-
-
-@functools.lru_cache(maxsize=16)
-def _url_around(name: str, sample: Any, prefix: str) -> tuple[str, str]:
-    """The URL of `name` split around its one argument, for the current script prefix."""
-    head, _, tail = reverse(name, args=[sample]).rpartition(str(sample))
-    return head, tail
+# tags (one call each, URLs filled in by `url_for`) they cost a fraction of an {% include %}
+# per cell. format_html escapes every value, as the templates did.
 
 
 def audit_detail_url(pk: Any) -> str:
-    head, tail = _url_around("audit-detail", _SAMPLE_PK, get_script_prefix())
-    return f"{head}{int(pk)}{tail}"
+    return url_for("audit-detail", int(pk))
 
 
 def order_detail_url(order_ref: str) -> str:
-    if not _REF.fullmatch(order_ref):
-        return reverse("order-detail", args=[order_ref])
-    head, tail = _url_around("order-detail", _SAMPLE_REF, get_script_prefix())
-    return f"{head}{order_ref.lower()}{tail}"
+    return url_for("order-detail", order_ref)
 
 
 def _can_read_trail(context: template.Context) -> bool:
