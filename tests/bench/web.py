@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -118,7 +119,18 @@ def web_stack(database_url: str) -> Iterator[Stack]:
     ]
     with (
         process(
-            [*manage, "cdp_sandbox", "--port", str(sandbox_port), "--orders", "20"],
+            # A new seed each run: the sandbox's refs come from it, and the same refs again
+            # would give this run's orders the audit history of an earlier run's.
+            [
+                *manage,
+                "cdp_sandbox",
+                "--port",
+                str(sandbox_port),
+                "--orders",
+                "20",
+                "--seed",
+                str(random.SystemRandom().randrange(1, 2**31)),
+            ],
             env,
             f"{sandbox_url}/__sandbox__/health",
         ),
