@@ -321,11 +321,15 @@ Walk = Callable[[QuerySet[AuditEntry], int | None, int], list[AuditEntry]]
 def _page(
     rows: QuerySet[AuditEntry], before_id: int | None, limit: int, *, walk: Walk | None = None
 ) -> EventPage:
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = _page_size(limit)
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
     entries = list(rows[: limit + 1]) if walk is None else walk(rows, before_id, limit + 1)
     return _event_page(entries, limit)
+
+
+def _page_size(limit: int) -> int:
+    return max(1, min(limit, MAX_LIMIT))
 
 
 def _event_page(entries: list[AuditEntry], limit: int) -> EventPage:
@@ -506,7 +510,7 @@ def audit_entries(
     """One page of events matching `filters`, newest first; `next_before_id` for the next."""
     if before_id is None and filters.is_empty():
         # The audit list as it opens: its SQL is compiled once per process.
-        limit = max(1, min(limit, MAX_LIMIT))
+        limit = _page_size(limit)
         return _event_page(_newest_events(limit + 1).run(), limit)
     rows = _filtered_events(filters)
     if filters.outcome == Outcome.FAILURE:
@@ -544,7 +548,7 @@ def audit_entries_for_order(
     The first page, which every order page shows, runs SQL compiled once per process.
     """
     if before_id is None and REF_RE.fullmatch(order_ref):
-        limit = max(1, min(limit, MAX_LIMIT))
+        limit = _page_size(limit)
         return _event_page(_order_events(limit + 1).run(order_ref=order_ref.lower()), limit)
     return audit_entries(
         filters=AuditFilters(order_ref=order_ref), before_id=before_id, limit=limit
