@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
@@ -39,6 +39,7 @@ from orders.audit import GENESIS_HASH, HASHED_FIELDS, canonical_time
 from orders.cdp.vocabulary import REF_RE
 from orders.models import AuditEntry
 from orders.selectors.compiled import CompiledQuery
+from orders.selectors.memo import Memo
 
 EXTENSION_TYPES = ("order_extension", "order_item_extension")
 EVENT_PHASES = (AuditEntry.Phase.INTENT, AuditEntry.Phase.OBSERVED, AuditEntry.Phase.READ)
@@ -286,36 +287,85 @@ OUTCOME_FIELDS = (
 )
 
 
-@functools.cache
-def _outcomes_sql() -> str:
-    """The outcome rows of some intents (params: the phase, an array of intent ids), by id.
+# A row's id and PostgreSQL's version of it: what a page reads first (see `orders.selectors.memo`).
+RowKey = tuple[int, str]
+RowKeys = QuerySet[AuditEntry, RowKey]
+ROW_VERSION = RawSQL(f'"{AuditEntry._meta.db_table}"."xmin"::text', (), TextField())
+_EVENTS: Memo[RowKey, AuditEntry] = Memo(1_000)
+_OUTCOMES: Memo[RowKey, AuditEntry] = Memo(1_000)
 
-    Raw SQL: compiling `intent_id__in=[fifty ids]` costs the ORM more than the query itself,
-    on every page of every list.
+
+def _keys(rows: QuerySet[AuditEntry]) -> RowKeys:
+    return rows.annotate(row_version=ROW_VERSION).values_list("id", "row_version")
+
+
+@functools.cache
+def _rows_sql(kind: str) -> str:
+    """Rows by id (param: an array of ids) with their version, as `_loaded` reads them.
+
+    Raw SQL: compiling `id__in=[fifty ids]` costs the ORM more than the query itself, on
+    every page of every list.
     """
     quote = connection.ops.quote_name
     meta = AuditEntry._meta
-    shown = [field for field in meta.concrete_fields if field.attname in OUTCOME_FIELDS]
-    columns = ", ".join(quote(str(field.column)) for field in shown)
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if kind == "event" or field.attname in OUTCOME_FIELDS
+    ]
+    columns = ", ".join(quote(str(field.column)) for field in fields)
     return (
-        f"SELECT {columns} FROM {quote(meta.db_table)}"
+        f"SELECT {columns}, {ROW_VERSION.sql} AS row_version FROM {quote(meta.db_table)}"
+        f" WHERE {quote('id')} = ANY(%s)"
+    )
+
+
+def _loaded(
+    keys: Iterable[RowKey], memo: Memo[RowKey, AuditEntry], kind: str
+) -> dict[int, AuditEntry]:
+    """The rows of `keys` by id: those this process holds at that version, the rest read."""
+    found: dict[int, AuditEntry] = {}
+    missing = []
+    for key in keys:
+        row = memo.get(key)
+        if row is None:
+            missing.append(key[0])
+        else:
+            found[key[0]] = row
+    if missing:
+        for row in AuditEntry.objects.raw(_rows_sql(kind), [missing]):
+            found[row.pk] = memo.put((row.pk, row.row_version), row)  # type: ignore[attr-defined]
+    return found
+
+
+@functools.cache
+def _outcome_keys_sql() -> str:
+    """The outcome rows' keys of some intents (params: the phase, an array of intent ids)."""
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {quote('id')}, {ROW_VERSION.sql}, {quote('intent_id')}"
+        f" FROM {quote(AuditEntry._meta.db_table)}"
         f" WHERE {quote('phase')} = %s AND {quote('intent_id')} = ANY(%s) ORDER BY {quote('id')}"
     )
 
 
 def _pair_outcomes(entries: Sequence[AuditEntry]) -> list[Event]:
     intent_ids = [e.pk for e in entries if e.phase == AuditEntry.Phase.INTENT]
-    outcomes: dict[int, AuditEntry] = {}
-    if intent_ids:
-        params = [AuditEntry.Phase.OUTCOME.value, intent_ids]
-        for outcome in AuditEntry.objects.raw(_outcomes_sql(), params):
+    if not intent_ids:
+        return [Event(entry) for entry in entries]
+    latest: dict[int, RowKey] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_outcome_keys_sql(), [AuditEntry.Phase.OUTCOME.value, intent_ids])
+        for outcome_id, version, intent_id in cursor.fetchall():
             # The latest outcome stands: a change in doubt can be resolved by a later one.
-            outcomes[outcome.intent_id] = outcome  # type: ignore[index]
-    return [Event(entry, outcomes.get(entry.pk)) for entry in entries]
+            latest[intent_id] = (outcome_id, version)
+    outcomes = _loaded(latest.values(), _OUTCOMES, "outcome")
+    by_intent = {intent_id: outcomes.get(key[0]) for intent_id, key in latest.items()}
+    return [Event(entry, by_intent.get(entry.pk)) for entry in entries]
 
 
-# Takes the rows (already below `before_id`), `before_id` and how many to find.
-Walk = Callable[[QuerySet[AuditEntry], int | None, int], list[AuditEntry]]
+# Takes the rows' keys (already below `before_id`), `before_id` and how many to find.
+Walk = Callable[[RowKeys, int | None, int], list[RowKey]]
 
 
 def _page(
@@ -324,19 +374,22 @@ def _page(
     limit = _page_size(limit)
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
-    entries = list(rows[: limit + 1]) if walk is None else walk(rows, before_id, limit + 1)
-    return _event_page(entries, limit)
+    keys = _keys(rows)
+    found = list(keys[: limit + 1]) if walk is None else walk(keys, before_id, limit + 1)
+    return _event_page(found, limit)
 
 
 def _page_size(limit: int) -> int:
     return max(1, min(limit, MAX_LIMIT))
 
 
-def _event_page(entries: list[AuditEntry], limit: int) -> EventPage:
-    """The first `limit` of `entries` (read one beyond, to know whether more follow)."""
-    more = len(entries) > limit
-    entries = entries[:limit]
-    return EventPage(_pair_outcomes(entries), entries[-1].pk if more else None)
+def _event_page(keys: Sequence[RowKey], limit: int) -> EventPage:
+    """The first `limit` of the rows of `keys` (read one beyond, to know whether more follow)."""
+    more = len(keys) > limit
+    keys = keys[:limit]
+    entries = _loaded(keys, _EVENTS, "event")
+    shown = [entries[pk] for pk, _ in keys if pk in entries]
+    return EventPage(_pair_outcomes(shown), keys[-1][0] if more else None)
 
 
 FIRST_FAILURE_CHUNK = 500
@@ -356,8 +409,8 @@ def _id_bounds(filters: AuditFilters) -> tuple[int, int | None]:
 
 
 def _failed_entries(
-    bounds: tuple[int, int | None], rows: QuerySet[AuditEntry], before_id: int | None, count: int
-) -> list[AuditEntry]:
+    bounds: tuple[int, int | None], rows: RowKeys, before_id: int | None, count: int
+) -> list[RowKey]:
     """The first `count` of `rows` whose intent failed, walking failures newest first.
 
     Failures are a few percent of the trail, with their own index. Left to itself the planner
@@ -371,8 +424,8 @@ def _failed_entries(
 
 
 def _users_entries(
-    filters: AuditFilters, rows: QuerySet[AuditEntry], before_id: int | None, count: int
-) -> list[AuditEntry]:
+    filters: AuditFilters, rows: RowKeys, before_id: int | None, count: int
+) -> list[RowKey]:
     """The first `count` of `rows` (a user's, with a key), walking the user's rows newest first.
 
     A user's rows are a few percent of the trail, and so are a key's; the planner takes the
@@ -393,10 +446,10 @@ def _entries_among(
     column: str,
     chunk_size: int,
     bounds: tuple[int, int | None],
-    rows: QuerySet[AuditEntry],
+    rows: RowKeys,
     before_id: int | None,
     count: int,
-) -> list[AuditEntry]:
+) -> list[RowKey]:
     """The first `count` of `rows` whose id is among `ids` (by `column`, newest first).
 
     The ids are taken in growing chunks and the filters applied to each, until the page is
@@ -404,7 +457,7 @@ def _entries_among(
     """
     floor, ceiling = bounds
     ids = ids.filter(**{f"{column}__gt": floor})
-    found: list[AuditEntry] = []
+    found: list[RowKey] = []
     below = min((bound for bound in (before_id, ceiling) if bound is not None), default=None)
     while len(found) < count:
         window = ids if below is None else ids.filter(**{f"{column}__lt": below})
@@ -474,8 +527,8 @@ def _id_among(ids: list[int]) -> RawSQL:
 
 
 def _open_entries(
-    filters: AuditFilters, rows: QuerySet[AuditEntry], before_id: int | None, count: int
-) -> list[AuditEntry]:
+    filters: AuditFilters, rows: RowKeys, before_id: int | None, count: int
+) -> list[RowKey]:
     """The first `count` of `rows` (intents without an outcome), newest first, by id ranges.
 
     An intent without an outcome (a change in doubt) is about one in a hundred, and no index
@@ -491,7 +544,7 @@ def _open_entries(
     if newest is None:
         return []
     below = min(bound for bound in (before_id, ceiling, newest + 1) if bound is not None)
-    found: list[AuditEntry] = []
+    found: list[RowKey] = []
     walked, window = 0, FIRST_OPEN_WINDOW
     while len(found) < count and below > floor + 1:
         low = max(floor + 1, below - window)
@@ -511,7 +564,7 @@ def audit_entries(
     if before_id is None and filters.is_empty():
         # The audit list as it opens: its SQL is compiled once per process.
         limit = _page_size(limit)
-        return _event_page(_newest_events(limit + 1).run(), limit)
+        return _event_page(_newest_events(limit + 1).tuples(), limit)
     rows = _filtered_events(filters)
     if filters.outcome == Outcome.FAILURE:
         return _page(rows, before_id, limit, walk=partial(_failed_entries, _id_bounds(filters)))
@@ -526,7 +579,7 @@ def audit_entries(
 
 @functools.cache
 def _newest_events(limit: int) -> CompiledQuery[AuditEntry]:
-    return CompiledQuery(lambda: _filtered_events(AuditFilters())[:limit])
+    return CompiledQuery(lambda: _keys(_filtered_events(AuditFilters()))[:limit])
 
 
 _SAMPLE_ORDER_REF = "00000000-0000-4000-8000-5a3b1e0f0c1d"
@@ -535,7 +588,7 @@ _SAMPLE_ORDER_REF = "00000000-0000-4000-8000-5a3b1e0f0c1d"
 @functools.cache
 def _order_events(limit: int) -> CompiledQuery[AuditEntry]:
     return CompiledQuery(
-        lambda order_ref: _filtered_events(AuditFilters(order_ref=order_ref))[:limit],
+        lambda order_ref: _keys(_filtered_events(AuditFilters(order_ref=order_ref)))[:limit],
         order_ref=_SAMPLE_ORDER_REF,
     )
 
@@ -549,7 +602,7 @@ def audit_entries_for_order(
     """
     if before_id is None and REF_RE.fullmatch(order_ref):
         limit = _page_size(limit)
-        return _event_page(_order_events(limit + 1).run(order_ref=order_ref.lower()), limit)
+        return _event_page(_order_events(limit + 1).tuples(order_ref=order_ref.lower()), limit)
     return audit_entries(
         filters=AuditFilters(order_ref=order_ref), before_id=before_id, limit=limit
     )

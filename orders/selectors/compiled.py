@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from django.db import connections
 from django.db.models import Model, QuerySet
 
 M = TypeVar("M", bound=Model)
@@ -30,13 +31,13 @@ class CompiledQuery(Generic[M]):
     have (it is replaced wherever it occurs in the parameters).
     """
 
-    def __init__(self, build: Callable[..., QuerySet[M]], **samples: str) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M, Any]], **samples: str) -> None:
         self._build = build
         self._samples = samples
-        self._compiled: dict[str, tuple[QuerySet[M], str, tuple[Any, ...]]] = {}
+        self._compiled: dict[str, tuple[QuerySet[M, Any], str, tuple[Any, ...]]] = {}
         self._lock = threading.Lock()
 
-    def _compile(self, using: str) -> tuple[QuerySet[M], str, tuple[Any, ...]]:
+    def _compile(self, using: str) -> tuple[QuerySet[M, Any], str, tuple[Any, ...]]:
         found = self._compiled.get(using)
         if found is None:
             with self._lock:
@@ -51,8 +52,9 @@ class CompiledQuery(Generic[M]):
                 found = self._compiled[using] = (queryset, sql, tuple(params))
         return found
 
-    def run(self, *, using: str = "default", **values: str) -> list[M]:
-        """The rows for `values` (one per sample), as `list(build(**values))` would give them."""
+    def _filled(
+        self, using: str, values: dict[str, str]
+    ) -> tuple[QuerySet[M, Any], str, list[Any]]:
         if values.keys() != self._samples.keys():
             raise TypeError(f"Give exactly {sorted(self._samples)}.")
         queryset, sql, params = self._compile(using)
@@ -60,4 +62,17 @@ class CompiledQuery(Generic[M]):
         filled = [
             by_sample.get(param, param) if isinstance(param, str) else param for param in params
         ]
+        return queryset, sql, filled
+
+    def run(self, *, using: str = "default", **values: str) -> list[M]:
+        """The rows for `values` (one per sample), as `list(build(**values))` would give them."""
+        queryset, sql, filled = self._filled(using, values)
         return list(queryset.model._default_manager.db_manager(using).raw(sql, filled))
+
+    def tuples(self, *, using: str = "default", **values: str) -> list[tuple[Any, ...]]:
+        """The rows for `values` as tuples: for a `values_list()` queryset, which `run` is not."""
+        _, sql, filled = self._filled(using, values)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, filled)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows

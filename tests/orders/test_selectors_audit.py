@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from orders.audit import append_entry
@@ -62,17 +63,62 @@ def test_keyset_pages_cover_every_event_once_without_overlap(cs_user) -> None:
 
 
 @pytest.mark.parametrize("page_size", [1, 5, 20])
-def test_a_page_costs_two_queries_whatever_its_size(
+def test_a_page_costs_four_queries_whatever_its_size_and_two_once_its_rows_are_held(
     cs_user, page_size, django_assert_num_queries
 ) -> None:
     for n in range(25):
         record_change(actor=cs_user, payload={"price": n})
 
-    with django_assert_num_queries(2):
+    # The rows' keys, the rows, their outcomes' keys, the outcomes.
+    with django_assert_num_queries(4):
         page = audit_entries(filters=AuditFilters(), limit=page_size)
         assert all(event.outcome is not None for event in page)
+    with django_assert_num_queries(2):
+        again = audit_entries(filters=AuditFilters(), limit=page_size)
 
     assert len(page) == page_size
+    assert [(e.entry.pk, e.outcome.pk) for e in again] == [(e.entry.pk, e.outcome.pk) for e in page]
+    assert [e.entry.request_payload for e in again] == [
+        {"price": n} for n in range(24, 24 - page_size, -1)
+    ]
+
+
+def test_a_later_outcome_is_paired_though_its_intent_was_held(cs_user) -> None:
+    intent, _ = record_change(actor=cs_user, payload={"price": 3}, outcome=None)
+    assert audit_entries(filters=AuditFilters()).events[0].outcome is None
+
+    # CDP's answer, recorded later (a change in doubt resolved).
+    outcome = append_entry(
+        action=intent.action, phase="outcome", intent=intent, outcome="success", cdp_status=200
+    )
+
+    event = audit_entries(filters=AuditFilters()).events[0]
+    assert (event.entry.pk, event.outcome.pk if event.outcome else None) == (intent.pk, outcome.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_rewritten_behind_the_trail_is_read_again(cs_user) -> None:
+    intent, outcome = record_change(actor=cs_user, payload={"price": 1})
+    event = audit_entries(filters=AuditFilters()).events[0]
+    assert (event.entry.request_payload, event.outcome.error_message) == ({"price": 1}, "")
+
+    # As someone with DDL rights could, in a transaction of their own: a new row version.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE orders_auditentry DISABLE TRIGGER USER")
+        try:
+            cursor.execute(
+                "UPDATE orders_auditentry SET request_payload = '{\"price\": 9}' WHERE id = %s",
+                [intent.pk],
+            )
+            cursor.execute(
+                "UPDATE orders_auditentry SET error_message = 'rewritten' WHERE id = %s",
+                [outcome.pk],
+            )
+        finally:
+            cursor.execute("ALTER TABLE orders_auditentry ENABLE TRIGGER USER")
+
+    event = audit_entries(filters=AuditFilters()).events[0]
+    assert (event.entry.request_payload, event.outcome.error_message) == ({"price": 9}, "rewritten")
 
 
 def test_order_ref_filter_keeps_only_that_orders_events(cs_user) -> None:
