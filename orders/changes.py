@@ -24,6 +24,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
@@ -279,14 +280,20 @@ def order_reference_id(entry: Any, outcome: Any = None) -> str:
 
 @dataclass(frozen=True)
 class ChangeView:
-    """An event as every page shows it."""
+    """An event as every page shows it; its words are worked out when first asked for."""
 
     entry: Any
     outcome: Any
-    sentence: str
-    result: OutcomeText
     order_ref: str
     reference_id: str  # "" when no row we hold names it
+
+    @cached_property
+    def sentence(self) -> str:
+        return change_sentence(self.entry, self.outcome)
+
+    @cached_property
+    def result(self) -> OutcomeText:
+        return outcome_text(self.entry, self.outcome)
 
     @property
     def order_label(self) -> str:
@@ -298,14 +305,7 @@ def change_view(
 ) -> ChangeView:
     order_ref = str(entry.order_ref or "")
     reference_id = order_reference_id(entry, outcome) or (reference_ids or {}).get(order_ref, "")
-    return ChangeView(
-        entry=entry,
-        outcome=outcome,
-        sentence=change_sentence(entry, outcome),
-        result=outcome_text(entry, outcome),
-        order_ref=order_ref,
-        reference_id=reference_id,
-    )
+    return ChangeView(entry=entry, outcome=outcome, order_ref=order_ref, reference_id=reference_id)
 
 
 def export_description(row: Mapping[str, Any]) -> str:

@@ -7,6 +7,7 @@ Plain functions (no templates, no request), so views, templates (through
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -134,17 +135,27 @@ def moment(value: Any, now: dt.datetime | None = None) -> Moment | None:
     """The `Moment` of a datetime (naive ones are taken as UTC); None for anything else."""
     if not isinstance(value, dt.datetime):
         return None
-    if value.utcoffset() is None:
-        value = value.replace(tzinfo=dt.UTC)
-    # `timezone.localtime` but without checking again for naivety: every audit row and
-    # timeline line shows one of these.
-    local = value.astimezone(timezone.get_current_timezone())
-    return Moment(
-        iso=value.isoformat(),
-        absolute=local.strftime(DATE_FORMAT),
-        full=local.strftime(FULL_FORMAT).strip(),
-        relative=relative(value, now),
-    )
+    value = aware(value)
+    iso, absolute, full = _fixed_texts(value, value.utcoffset(), timezone.get_current_timezone())
+    return Moment(iso=iso, absolute=absolute, full=full, relative=relative(value, now))
+
+
+def aware(value: dt.datetime) -> dt.datetime:
+    """`value`, a naive one taken as UTC."""
+    return value if value.utcoffset() is not None else value.replace(tzinfo=dt.UTC)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _fixed_texts(
+    value: dt.datetime, offset: dt.timedelta | None, zone: dt.tzinfo
+) -> tuple[str, str, str]:
+    """What of a moment does not change as time passes: every audit row and timeline line
+    shows one, and an instant's words in a zone are the same on every page. `offset` is in
+    the key because equal instants are equal datetimes whatever their offsets.
+    """
+    # `timezone.localtime` but without checking again for naivety.
+    local = value.astimezone(zone)
+    return value.isoformat(), local.strftime(DATE_FORMAT), local.strftime(FULL_FORMAT).strip()
 
 
 def day_text(value: dt.date) -> str:

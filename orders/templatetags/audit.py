@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django import template
+from django.urls import get_script_prefix
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from orders import changes
+from orders import changes, display
 from orders.links import url_for
 from orders.models import AuditEntry
+from orders.selectors.memo import Memo
 from orders.services.extensions import SCOPES, same_value
 from orders.services.resources import RESOURCE_LABELS
 from orders.templatetags.display import row_html, when
@@ -114,15 +118,66 @@ def _sentence(change: changes.ChangeView, link: bool) -> SafeString:
     return row_html('<span class="change-sentence">{}</span>', change.sentence)
 
 
-def _cells(change: changes.ChangeView, link: bool, show_order: bool) -> SafeString:
-    # Every piece is escaped where it is made (row_html in each helper); joining safe pieces
-    # needs no second escape, and one string per row is a fraction of a format_html per cell
-    # on a page of fifty rows.
-    order = f"<td>{order_label_cell(change)}</td>" if show_order else ""
-    return SafeString(
-        f"<td>{when(change.entry.at)}</td><td>{_sentence(change, link)}</td>{order}"
-        f"<td>{change_outcome_cell(change)}</td>"
+# A change's row, by the versions of the rows it shows and all else it depends on, but for
+# the time's words: "5 minutes ago" is written anew for each page (see orders.selectors.memo).
+_CHANGE_ROWS: Memo[tuple[Any, ...], tuple[str, str, str, dt.datetime | None]] = Memo(4_000)
+
+
+def _version(row: Any) -> tuple[Any, Any] | None:
+    version = getattr(row, "row_version", None)
+    return None if version is None else (row.pk, version)
+
+
+def _row_opening(change: changes.ChangeView, kind: str) -> SafeString:
+    if kind == "timeline":
+        return SafeString('<tr class="timeline-change">')
+    return row_html(
+        '<tr class="audit-row audit-{}" data-entry="{}">', change.entry.phase, change.entry.pk
     )
+
+
+def _change_row_parts(
+    change: changes.ChangeView, kind: str, link: bool, show_order: bool
+) -> tuple[str, str, str, dt.datetime | None]:
+    """The row up to its time's words, the absolute time, the rest, and the instant."""
+    # Every piece is escaped where it is made (row_html in each helper); joining safe pieces
+    # needs no second escape.
+    order = f"<td>{order_label_cell(change)}</td>" if show_order else ""
+    rest = (
+        f"</td><td>{_sentence(change, link)}</td>{order}<td>{change_outcome_cell(change)}</td></tr>"
+    )
+    opening = _row_opening(change, kind)
+    found = display.moment(change.entry.at)
+    if found is None:
+        return f"{opening}<td>—", "", rest, None
+    start = row_html('{}<td><time datetime="{}" title="{}">', opening, found.iso, found.full)
+    return start, row_html("{}", found.absolute), f"</time>{rest}", display.aware(change.entry.at)
+
+
+def _change_rows(
+    views: Iterable[changes.ChangeView], kind: str, link: bool, show_order: bool
+) -> str:
+    """Changes as table rows: when, what, (order,) outcome; `kind` is "audit" or "timeline"."""
+    now, zone, prefix = timezone.now(), timezone.get_current_timezone(), get_script_prefix()
+    rows = []
+    for change in views:
+        entry, outcome = _version(change.entry), _version(change.outcome)
+        key = None
+        if entry is not None and (outcome is not None or change.outcome is None):
+            label = change.order_label if show_order else ""
+            key = (entry, outcome, kind, link, show_order, label, zone, prefix)
+        parts = _CHANGE_ROWS.get(key) if key is not None else None
+        if parts is None:
+            parts = _change_row_parts(change, kind, link, show_order)
+            if key is not None:
+                _CHANGE_ROWS.put(key, parts)
+        start, absolute, rest, instant = parts
+        if instant is None:
+            rows.append(start + rest)
+        else:
+            # The relative words are digits and fixed English: nothing in them to escape.
+            rows.append(f"{start}{display.relative(instant, now) or absolute}{rest}")
+    return "\n".join(rows)
 
 
 @register.simple_tag(takes_context=True)
@@ -130,18 +185,7 @@ def audit_rows(
     context: template.Context, views: Iterable[changes.ChangeView], show_order: bool = False
 ) -> SafeString:
     """The rows of an audit history table: when, what, (order,) outcome."""
-    link = _can_read_trail(context)
-    return mark_safe(
-        "\n".join(
-            row_html(
-                '<tr class="audit-row audit-{}" data-entry="{}">{}</tr>',
-                view.entry.phase,
-                view.entry.pk,
-                _cells(view, link, show_order),
-            )
-            for view in views
-        )
-    )
+    return SafeString(_change_rows(views, "audit", _can_read_trail(context), show_order))
 
 
 @register.simple_tag(takes_context=True)
@@ -152,11 +196,7 @@ def timeline_rows(context: template.Context, events: Iterable[dict[str, Any]]) -
     for event in events:
         note = event.get("note")
         if note is None:
-            rows.append(
-                format_html(
-                    '<tr class="timeline-change">{}</tr>', _cells(event["change"], link, False)
-                )
-            )
+            rows.append(SafeString(_change_rows([event["change"]], "timeline", link, False)))
         else:
             rows.append(
                 format_html(

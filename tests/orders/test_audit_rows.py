@@ -94,3 +94,41 @@ def test_row_markup_is_escaped_exactly_as_format_html_escapes(value: object) -> 
     template = '<a href="{}" title="{}">{}</a>'
     assert row_html(template, value, value, value) == format_html(template, value, value, value)
     assert isinstance(row_html(template, value, value, value), SafeString)
+
+
+def versioned_change(version: str, price: int) -> object:
+    entry = row(
+        "orders.order.patch",
+        request_payload={"price": price},
+        before={"price": 1},
+        pk=77,
+        at=AT,
+        row_version=version,
+    )
+    success = SimpleNamespace(pk=78, row_version=version, outcome="success", after=None)
+    return change_view(entry, success)
+
+
+def rows_at(monkeypatch: pytest.MonkeyPatch, now: dt.datetime, change: object, perms: set[str]):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    context = {"changes": [change], "show_order": True, "perms": perms}
+    return render_to_string("orders/includes/audit_history.html", context)
+
+
+def test_a_rows_markup_is_reused_but_its_time_is_written_for_each_page(monkeypatch) -> None:
+    change = versioned_change("v1", 5)
+    first = rows_at(monkeypatch, AT + dt.timedelta(seconds=5), change, set())
+    later = rows_at(monkeypatch, AT + dt.timedelta(hours=2), change, set())
+
+    assert ">just now</time>" in first and ">2 hours ago</time>" in later
+    assert first.replace("just now", "2 hours ago") == later
+    far = rows_at(monkeypatch, AT + dt.timedelta(days=90), change, set())
+    assert ">1 May 2026, 10:00</time>" in far
+
+
+def test_a_row_is_written_anew_for_a_new_row_version_or_another_reader(monkeypatch) -> None:
+    now = AT + dt.timedelta(minutes=1)
+    assert "Price: 1.00 → 5.00" in rows_at(monkeypatch, now, versioned_change("v1", 5), set())
+    assert "Price: 1.00 → 9.00" in rows_at(monkeypatch, now, versioned_change("v2", 9), set())
+    linked = rows_at(monkeypatch, now, versioned_change("v2", 9), {"orders.view_auditentry"})
+    assert '<a href="/audit/77/" class="change-sentence">' in linked
