@@ -18,7 +18,8 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections, transaction
 from django.db.models import (
     BooleanField,
     Exists,
@@ -474,28 +475,46 @@ FIRST_OPEN_WINDOW = 16_384
 MAX_WINDOW_GROWTH = 8
 
 
-def _open_intent_ids(low: int, high: int, shared: Mapping[str, Any]) -> list[int]:
+# A column that an outcome copies from its intent, and the values the filters allow in it.
+Shared = tuple[str, list[Any]] | None
+
+
+@functools.cache
+def _open_intents_sql(column: str | None) -> str:
+    """`_open_intent_ids`'s query, narrowed by `column` (params: as `_open_intent_ids` sends).
+
+    Raw SQL, written once: building it through the ORM cost more CPU than PostgreSQL takes
+    to answer it, once per range of every walk.
+    """
+    quote = connection.ops.quote_name
+    table = quote(AuditEntry._meta.db_table)
+    id_, intent_id, phase = quote("id"), quote("intent_id"), quote("phase")
+    narrow = f" AND {{side}}.{quote(column)} = ANY(%s)" if column else ""
+    return (
+        f"SELECT i.{id_} FROM {table} i WHERE i.{phase} = %s AND i.{id_} >= %s AND i.{id_} < %s"
+        + narrow.format(side="i")
+        + f" AND NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{intent_id} = i.{id_}"
+        f" AND o.{phase} = %s AND o.{intent_id} >= %s AND o.{intent_id} < %s"
+        + narrow.format(side="o")
+        + ")"
+    )
+
+
+def _open_intent_ids(low: int, high: int, shared: Shared) -> list[int]:
     """The ids of the intents in [low, high) without an outcome row, in no particular order.
 
     Both sides are read from indexes alone (intents by id, outcomes by intent) over the one
-    range. `shared` narrows both sides by columns an outcome copies from its intent (actor,
+    range. `shared` narrows both sides by a column an outcome copies from its intent (actor,
     resource type), so a filter on those reads only its own part of the range; an outcome
     that differed would only leave its intent among the ids, for the list's own
     "no outcome" condition to drop.
     """
-    outcomes = AuditEntry.objects.filter(
-        intent_id=OuterRef("pk"),
-        phase=AuditEntry.Phase.OUTCOME,
-        intent_id__gte=low,
-        intent_id__lt=high,
-        **shared,
-    )
-    open_intents = (
-        AuditEntry.objects.filter(phase=AuditEntry.Phase.INTENT, id__gte=low, id__lt=high, **shared)
-        .exclude(Exists(outcomes))
-        .order_by()
-        .values_list("id", flat=True)
-    )
+    column, values = shared if shared else (None, [])
+    narrow = [values] if column else []
+    params: list[Any] = [
+        *(AuditEntry.Phase.INTENT.value, low, high, *narrow),
+        *(AuditEntry.Phase.OUTCOME.value, low, high, *narrow),
+    ]
     # The newest range is not in the planner's statistics yet (nor is a user who joined since
     # they were taken): expecting a row or two on each side, it pairs them by a nested loop
     # that reads every outcome of the range once per intent, 0.1 s for a user's thousand.
@@ -503,27 +522,50 @@ def _open_intent_ids(low: int, high: int, shared: Mapping[str, Any]) -> list[int
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_nestloop = off")
         try:
-            return list(open_intents)
+            cursor.execute(_open_intents_sql(column), params)
+            return [row[0] for row in cursor.fetchall()]
         finally:
             cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
 
 
-def _shared_with_outcome(filters: AuditFilters) -> dict[str, Any]:
-    """The filters' conditions that an intent's outcome meets too, for `_open_intent_ids`."""
+def _shared_with_outcome(filters: AuditFilters) -> Shared:
+    """The filters' condition that an intent's outcome meets too, for `_open_intent_ids`."""
     if filters.username:
         users = get_user_model().objects.filter(username=filters.username)
-        return {"actor_id__in": list(users.values_list("pk", flat=True))}
+        return "actor_id", list(users.values_list("pk", flat=True))
     if filters.resource_type:
-        return {"resource_type": filters.resource_type}
+        return "resource_type", [filters.resource_type]
     if filters.key:
-        return {"resource_type__in": EXTENSION_TYPES}
-    return {}
+        return "resource_type", list(EXTENSION_TYPES)
+    return None
 
 
 def _id_among(ids: list[int]) -> RawSQL:
     # One array parameter: an IN list of a thousand ids costs more to send and plan than the
     # rows it finds.
     return RawSQL(f'"{AuditEntry._meta.db_table}"."id" = ANY(%s)', (ids,), BooleanField())
+
+
+def _among(rows: RowKeys) -> Callable[[list[int]], list[RowKey]]:
+    """The keys of `rows` whose id is in a list, newest first: compiled once for a walk.
+
+    A walk asks the same filters of one list of ids after another; compiling a key's filters
+    costs the ORM more than PostgreSQL takes to answer them for a few hundred ids.
+    """
+    sample: list[int] = []
+    try:
+        sql, params = rows.filter(_id_among(sample)).query.get_compiler(using=rows.db).as_sql()
+    except EmptyResultSet:  # the filters can match nothing (a user who does not exist)
+        return lambda ids: []
+    slot = next(index for index, param in enumerate(params) if param is sample)
+
+    def among(ids: list[int]) -> list[RowKey]:
+        with connections[rows.db].cursor() as cursor:
+            cursor.execute(sql, [*params[:slot], ids, *params[slot + 1 :]])
+            keys: list[RowKey] = cursor.fetchall()
+        return keys
+
+    return among
 
 
 def _open_entries(
@@ -545,11 +587,12 @@ def _open_entries(
         return []
     below = min(bound for bound in (before_id, ceiling, newest + 1) if bound is not None)
     found: list[RowKey] = []
+    among = _among(rows)
     walked, window = 0, FIRST_OPEN_WINDOW
     while len(found) < count and below > floor + 1:
         low = max(floor + 1, below - window)
         if ids := _open_intent_ids(low, below, shared):
-            found += rows.filter(_id_among(ids))[: count - len(found)]
+            found += among(ids)[: count - len(found)]
         walked += below - low
         below = low
         wanted = (count - len(found)) * walked // len(found) if found else NO_ID
