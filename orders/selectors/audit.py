@@ -38,11 +38,11 @@ from django.utils import timezone
 
 from orders.audit import GENESIS_HASH, HASHED_FIELDS, canonical_time
 from orders.cdp.vocabulary import REF_RE
-from orders.models import AuditEntry
+from orders.models import EXTENSION_RESOURCE_TYPES, AuditEntry
 from orders.selectors.compiled import CompiledQuery
 from orders.selectors.memo import Memo
 
-EXTENSION_TYPES = ("order_extension", "order_item_extension")
+EXTENSION_TYPES = EXTENSION_RESOURCE_TYPES
 EVENT_PHASES = (AuditEntry.Phase.INTENT, AuditEntry.Phase.OBSERVED, AuditEntry.Phase.READ)
 # Guest lookups and the guests opened from them (orders.services.guests).
 LOOKUP_ACTIONS = ("guests.lookup", "guests.open")
