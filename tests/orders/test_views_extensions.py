@@ -342,6 +342,24 @@ def test_saving_a_key_with_an_unusual_type_warns_but_saves(
     assert cdp_pairs(sandbox, ref) == {"loyaltyTier": "gold"}
 
 
+def test_the_key_suggestions_follow_new_writes(
+    marketing_client: Client, sandbox: SandboxServer, marketing_user: User
+) -> None:
+    first = order_with_ext(sandbox, {}, referenceId="WRAP-1")
+    order_extension_set(actor=marketing_user, order_ref=first, pairs={"giftWrap": True})
+    ref = order_with_ext(sandbox, {}, referenceId="WRAP-X")
+
+    before = marketing_client.get(f"/orders/{ref}/ext/", **HX).content.decode()
+    again = marketing_client.get(f"/orders/{ref}/ext/", **HX).content.decode()
+    second = order_with_ext(sandbox, {}, referenceId="WRAP-2")
+    order_extension_set(actor=marketing_user, order_ref=second, pairs={"giftWrap": False})
+    after = marketing_client.get(f"/orders/{ref}/ext/", **HX).content.decode()
+
+    option = '<option value="giftWrap" data-type="boolean" label="boolean on {} order{}">'
+    assert option.format(1, "") in before and option.format(1, "") in again
+    assert option.format(2, "s") in after
+
+
 def test_item_grid_writes_the_items_extension(
     marketing_client: Client, sandbox: SandboxServer
 ) -> None:
