@@ -30,6 +30,7 @@ from typing import Any
 
 from orders.cdp.paths import field_names_of
 from orders.display import money, status_label
+from orders.models import EXTENSION_RESOURCE_TYPES
 from orders.services.checkpoints import RESEAL_RESOURCE
 
 # CDP stamps these on every write; they are not what anyone changed.
@@ -175,7 +176,7 @@ def change_phrase(entry: Any, outcome: Any = None) -> str:
     operation = operation_of(entry.action)
     payload, before = entry.request_payload, entry.before
     after = outcome.after if outcome is not None else None
-    extension = resource_type in ("order_extension", "order_item_extension")
+    extension = resource_type in EXTENSION_RESOURCE_TYPES
     where = " on an item" if resource_type == "order_item_extension" else ""
     if resource_type == RESEAL_RESOURCE:
         checkpoint = _as_dict(before).get("checkpoint")

@@ -42,7 +42,6 @@ from orders.models import EXTENSION_RESOURCE_TYPES, AuditEntry
 from orders.selectors.compiled import CompiledQuery
 from orders.selectors.memo import Memo
 
-EXTENSION_TYPES = EXTENSION_RESOURCE_TYPES
 EVENT_PHASES = (AuditEntry.Phase.INTENT, AuditEntry.Phase.OBSERVED, AuditEntry.Phase.READ)
 # Guest lookups and the guests opened from them (orders.services.guests).
 LOOKUP_ACTIONS = ("guests.lookup", "guests.open")
@@ -146,7 +145,7 @@ def _key_q(key: str) -> Q:
             | Q(before__has_key=key)
         )
     ) | observed_changed
-    return Q(resource_type__in=EXTENSION_TYPES) & touched
+    return Q(resource_type__in=EXTENSION_RESOURCE_TYPES) & touched
 
 
 def _named_in_query(key: str) -> str:
@@ -536,7 +535,7 @@ def _shared_with_outcome(filters: AuditFilters) -> Shared:
     if filters.resource_type:
         return "resource_type", [filters.resource_type]
     if filters.key:
-        return "resource_type", list(EXTENSION_TYPES)
+        return "resource_type", list(EXTENSION_RESOURCE_TYPES)
     return None
 
 

@@ -37,10 +37,3 @@ class Memo(Generic[K, V]):
                 for stale in list(islice(self._values, excess)):
                     del self._values[stale]
         return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
-    def __len__(self) -> int:
-        return len(self._values)

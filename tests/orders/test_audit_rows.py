@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from orders.changes import change_view
+from orders.selectors.memo import Memo
 from orders.templatetags.display import row_html
 from tests.orders.test_changes_vocabulary import ORDER_REF, row
 
@@ -132,3 +133,11 @@ def test_a_row_is_written_anew_for_a_new_row_version_or_another_reader(monkeypat
     assert "Price: 1.00 → 9.00" in rows_at(monkeypatch, now, versioned_change("v2", 9), set())
     linked = rows_at(monkeypatch, now, versioned_change("v2", 9), {"orders.view_auditentry"})
     assert '<a href="/audit/77/" class="change-sentence">' in linked
+
+
+def test_the_row_memo_forgets_the_oldest_beyond_its_size() -> None:
+    memo: Memo[int, str] = Memo(2)
+    for n in range(3):
+        memo.put(n, f"row {n}")
+
+    assert [memo.get(n) for n in range(3)] == [None, "row 1", "row 2"]
