@@ -18,10 +18,8 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections, transaction
+from django.db import connection
 from django.db.models import (
-    BooleanField,
     Exists,
     F,
     OuterRef,
@@ -38,7 +36,7 @@ from django.utils import timezone
 
 from orders.audit import GENESIS_HASH, HASHED_FIELDS, canonical_time
 from orders.cdp.vocabulary import REF_RE
-from orders.models import EXTENSION_RESOURCE_TYPES, AuditEntry
+from orders.models import EXTENSION_RESOURCE_TYPES, AuditEntry, OpenIntent
 from orders.selectors.compiled import CompiledQuery
 from orders.selectors.memo import Memo
 
@@ -442,7 +440,7 @@ def _users_entries(
 
 
 def _entries_among(
-    ids: QuerySet[AuditEntry, int],
+    ids: QuerySet[Any, int],
     column: str,
     chunk_size: int,
     bounds: tuple[int, int | None],
@@ -470,133 +468,22 @@ def _entries_among(
     return found
 
 
-FIRST_OPEN_WINDOW = 16_384
-MAX_WINDOW_GROWTH = 8
-
-
-# A column that an outcome copies from its intent, and the values the filters allow in it.
-Shared = tuple[str, list[Any]] | None
-
-
-@functools.cache
-def _open_intents_sql(column: str | None) -> str:
-    """`_open_intent_ids`'s query, narrowed by `column` (params: as `_open_intent_ids` sends).
-
-    Raw SQL, written once: building it through the ORM cost more CPU than PostgreSQL takes
-    to answer it, once per range of every walk.
-    """
-    quote = connection.ops.quote_name
-    table = quote(AuditEntry._meta.db_table)
-    id_, intent_id, phase = quote("id"), quote("intent_id"), quote("phase")
-    narrow = f" AND {{side}}.{quote(column)} = ANY(%s)" if column else ""
-    return (
-        f"SELECT i.{id_} FROM {table} i WHERE i.{phase} = %s AND i.{id_} >= %s AND i.{id_} < %s"
-        + narrow.format(side="i")
-        + f" AND NOT EXISTS (SELECT 1 FROM {table} o WHERE o.{intent_id} = i.{id_}"
-        f" AND o.{phase} = %s AND o.{intent_id} >= %s AND o.{intent_id} < %s"
-        + narrow.format(side="o")
-        + ")"
-    )
-
-
-def _open_intent_ids(low: int, high: int, shared: Shared) -> list[int]:
-    """The ids of the intents in [low, high) without an outcome row, in no particular order.
-
-    Both sides are read from indexes alone (intents by id, outcomes by intent) over the one
-    range. `shared` narrows both sides by a column an outcome copies from its intent (actor,
-    resource type), so a filter on those reads only its own part of the range; an outcome
-    that differed would only leave its intent among the ids, for the list's own
-    "no outcome" condition to drop.
-    """
-    column, values = shared if shared else (None, [])
-    narrow = [values] if column else []
-    params: list[Any] = [
-        *(AuditEntry.Phase.INTENT.value, low, high, *narrow),
-        *(AuditEntry.Phase.OUTCOME.value, low, high, *narrow),
-    ]
-    # The newest range is not in the planner's statistics yet (nor is a user who joined since
-    # they were taken): expecting a row or two on each side, it pairs them by a nested loop
-    # that reads every outcome of the range once per intent, 0.1 s for a user's thousand.
-    # Without nested loops it hashes or merges the two sides, which suits any size.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        try:
-            cursor.execute(_open_intents_sql(column), params)
-            return [row[0] for row in cursor.fetchall()]
-        finally:
-            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
-
-
-def _shared_with_outcome(filters: AuditFilters) -> Shared:
-    """The filters' condition that an intent's outcome meets too, for `_open_intent_ids`."""
-    if filters.username:
-        users = get_user_model().objects.filter(username=filters.username)
-        return "actor_id", list(users.values_list("pk", flat=True))
-    if filters.resource_type:
-        return "resource_type", [filters.resource_type]
-    if filters.key:
-        return "resource_type", list(EXTENSION_RESOURCE_TYPES)
-    return None
-
-
-def _id_among(ids: list[int]) -> RawSQL:
-    # One array parameter: an IN list of a thousand ids costs more to send and plan than the
-    # rows it finds.
-    return RawSQL(f'"{AuditEntry._meta.db_table}"."id" = ANY(%s)', (ids,), BooleanField())
-
-
-def _among(rows: RowKeys) -> Callable[[list[int]], list[RowKey]]:
-    """The keys of `rows` whose id is in a list, newest first: compiled once for a walk.
-
-    A walk asks the same filters of one list of ids after another; compiling a key's filters
-    costs the ORM more than PostgreSQL takes to answer them for a few hundred ids.
-    """
-    sample: list[int] = []
-    try:
-        sql, params = rows.filter(_id_among(sample)).query.get_compiler(using=rows.db).as_sql()
-    except EmptyResultSet:  # the filters can match nothing (a user who does not exist)
-        return lambda ids: []
-    slot = next(index for index, param in enumerate(params) if param is sample)
-
-    def among(ids: list[int]) -> list[RowKey]:
-        with connections[rows.db].cursor() as cursor:
-            cursor.execute(sql, [*params[:slot], ids, *params[slot + 1 :]])
-            keys: list[RowKey] = cursor.fetchall()
-        return keys
-
-    return among
+FIRST_OPEN_CHUNK = 500
 
 
 def _open_entries(
-    filters: AuditFilters, rows: RowKeys, before_id: int | None, count: int
+    bounds: tuple[int, int | None], rows: RowKeys, before_id: int | None, count: int
 ) -> list[RowKey]:
-    """The first `count` of `rows` (intents without an outcome), newest first, by id ranges.
+    """The first `count` of `rows` (intents without an outcome), walking open intents newest first.
 
-    An intent without an outcome (a change in doubt) is about one in a hundred, and no index
-    can hold "has no outcome yet". Combined with a broad filter, such as a key, the planner
-    reads every candidate of that filter and looks for its outcome; so the intents without
-    one are found range by range instead, newest first, from the indexes alone, and the
-    other filters applied to the few found in each. Ranges grow with how sparse the matches
-    have proved, until the page is full or the walk leaves the dates' bounds.
+    A change in doubt is about one intent in a hundred, and no index on the trail can hold
+    "has no outcome yet": combined with a broad filter such as a key, the planner reads every
+    candidate of that filter and looks for its outcome. The open intents are kept apart
+    (`OpenIntent`), so their ids are taken in growing chunks, newest first, and the other
+    filters (the outcome's absence among them) applied to each chunk.
     """
-    floor, ceiling = _id_bounds(filters)
-    shared = _shared_with_outcome(filters)
-    newest = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
-    if newest is None:
-        return []
-    below = min(bound for bound in (before_id, ceiling, newest + 1) if bound is not None)
-    found: list[RowKey] = []
-    among = _among(rows)
-    walked, window = 0, FIRST_OPEN_WINDOW
-    while len(found) < count and below > floor + 1:
-        low = max(floor + 1, below - window)
-        if ids := _open_intent_ids(low, below, shared):
-            found += among(ids)[: count - len(found)]
-        walked += below - low
-        below = low
-        wanted = (count - len(found)) * walked // len(found) if found else NO_ID
-        window = min(max(wanted, window), window * MAX_WINDOW_GROWTH)
-    return found
+    open_ids = OpenIntent.objects.order_by("-intent_id").values_list("intent_id", flat=True)
+    return _entries_among(open_ids, "intent_id", FIRST_OPEN_CHUNK, bounds, rows, before_id, count)
 
 
 def audit_entries(
@@ -613,7 +500,7 @@ def audit_entries(
     # An order's (or the lookups') few rows are cheaper to check one by one than to walk to.
     few = filters.order_ref or filters.lookups or filters.lookup_hmac
     if filters.outcome == Outcome.UNKNOWN and not few:
-        return _page(rows, before_id, limit, walk=partial(_open_entries, filters))
+        return _page(rows, before_id, limit, walk=partial(_open_entries, _id_bounds(filters)))
     if filters.username and filters.key and not few:
         return _page(rows, before_id, limit, walk=partial(_users_entries, filters))
     return _page(rows, before_id, limit)

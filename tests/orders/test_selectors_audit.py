@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from orders.audit import append_entry
-from orders.models import AuditEntry
+from orders.models import AuditEntry, OpenIntent
 from orders.selectors import (
     AuditFilters,
     Outcome,
@@ -351,7 +351,7 @@ def unknown_pages(filters: AuditFilters, limit: int) -> list[int]:
 def test_key_and_unknown_filters_page_through_ranges_newest_first(
     cs_user, monkeypatch, window
 ) -> None:
-    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_WINDOW", window)
+    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_CHUNK", window)
     in_doubt = []
     for n in range(9):
         key = "loyaltyTier" if n % 3 else "seatPreference"
@@ -378,7 +378,7 @@ def test_key_and_unknown_filters_page_through_ranges_newest_first(
 def test_unknown_filter_drops_an_intent_resolved_later_or_by_someone_else(
     cs_user, marketing_user, monkeypatch
 ) -> None:
-    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_WINDOW", 2)
+    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_CHUNK", 2)
     open_intent, _ = record_change(actor=cs_user, outcome=None)
     resolved, _ = record_change(actor=cs_user, outcome=None)
     record_change(actor=cs_user)
@@ -405,8 +405,41 @@ def test_unknown_filter_drops_an_intent_resolved_later_or_by_someone_else(
     assert ids(lookups=True) == []  # a lookup is a read, never a change in doubt
 
 
+def test_open_intents_follow_the_trail_whoever_writes_it(cs_user) -> None:
+    resolved, _ = record_change(actor=cs_user)
+    in_doubt, _ = record_change(actor=cs_user, outcome=None)
+    later, _ = record_change(actor=cs_user, outcome=None)
+    # Another writer, in SQL of its own: an intent, and the outcome of `later`.
+    with connection.cursor() as cursor:
+        for phase, intent_id in (("intent", None), ("outcome", later.pk), ("read", None)):
+            cursor.execute(
+                "INSERT INTO orders_auditentry (at, actor_username, action, phase, resource_type,"
+                " resource_ref, order_ref, method, cdp_path, outcome, error_message, request_id,"
+                " intent_id, job_id, prev_hash, hash) VALUES (now(), '', 'orders.order.patch',"
+                " %s, 'order', '', '', '', '', '', '', '', %s, '', '', md5(random()::text))"
+                " RETURNING id",
+                [phase, intent_id],
+            )
+            if phase == "intent":
+                theirs = cursor.fetchone()[0]
+
+    open_ids = set(OpenIntent.objects.values_list("intent_id", flat=True))
+
+    assert open_ids == {in_doubt.pk, theirs}
+    assert resolved.pk not in open_ids
+    assert unknown_pages(AuditFilters(outcome=Outcome.UNKNOWN), limit=1) == [theirs, in_doubt.pk]
+
+
+def test_unknown_filter_asks_the_trail_not_only_the_open_intents(cs_user) -> None:
+    resolved, _ = record_change(actor=cs_user)
+    in_doubt, _ = record_change(actor=cs_user, outcome=None)
+    OpenIntent.objects.create(intent_id=resolved.pk)  # left behind by a hand edit
+
+    assert unknown_pages(AuditFilters(outcome=Outcome.UNKNOWN), limit=1) == [in_doubt.pk]
+
+
 def test_unknown_filter_with_dates_keeps_to_the_days(cs_user, monkeypatch) -> None:
-    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_WINDOW", 1)
+    monkeypatch.setattr("orders.selectors.audit.FIRST_OPEN_CHUNK", 1)
     day = dt.date(2026, 3, 2)
 
     def open_on(offset: int) -> int:
