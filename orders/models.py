@@ -119,6 +119,21 @@ class OpenIntent(models.Model):
         db_constraint=False,
         related_name="+",
     )
+    # The intent's own, copied by the trigger: the filters the walk can narrow by.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    resource_type = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["actor", "-intent"], name="open_intent_actor"),
+            models.Index(fields=["resource_type", "-intent"], name="open_intent_type"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} open"

@@ -9,6 +9,7 @@ walk now reads the open intents instead.
 """
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 TRACK = """
@@ -17,7 +18,8 @@ LOCK TABLE orders_auditentry IN SHARE ROW EXCLUSIVE MODE;
 CREATE FUNCTION orders_auditentry_track_open_intents() RETURNS trigger AS $$
 BEGIN
     IF NEW.phase = 'intent' THEN
-        INSERT INTO orders_openintent (intent_id) VALUES (NEW.id);
+        INSERT INTO orders_openintent (intent_id, actor_id, resource_type)
+        VALUES (NEW.id, NEW.actor_id, NEW.resource_type);
     ELSE
         DELETE FROM orders_openintent WHERE intent_id = NEW.intent_id;
     END IF;
@@ -30,8 +32,8 @@ CREATE TRIGGER orders_auditentry_open_intents
     FOR EACH ROW WHEN (NEW.phase IN ('intent', 'outcome'))
     EXECUTE FUNCTION orders_auditentry_track_open_intents();
 
-INSERT INTO orders_openintent (intent_id)
-SELECT i.id FROM orders_auditentry i
+INSERT INTO orders_openintent (intent_id, actor_id, resource_type)
+SELECT i.id, i.actor_id, i.resource_type FROM orders_auditentry i
 WHERE i.phase = 'intent'
   AND NOT EXISTS (
       SELECT 1 FROM orders_auditentry o WHERE o.phase = 'outcome' AND o.intent_id = i.id
@@ -45,7 +47,10 @@ DROP FUNCTION IF EXISTS orders_auditentry_track_open_intents();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0016_audit_extension_open_intent_indexes")]
+    dependencies = [
+        ("orders", "0016_audit_extension_open_intent_indexes"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
 
     operations = [
         migrations.CreateModel(
@@ -62,7 +67,24 @@ class Migration(migrations.Migration):
                         to="orders.auditentry",
                     ),
                 ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("resource_type", models.CharField(max_length=32)),
             ],
+            options={
+                "indexes": [
+                    models.Index(fields=["actor", "-intent"], name="open_intent_actor"),
+                    models.Index(fields=["resource_type", "-intent"], name="open_intent_type"),
+                ],
+            },
         ),
         migrations.RunSQL(TRACK, UNTRACK),
         *(

@@ -392,6 +392,7 @@ def _event_page(keys: Sequence[RowKey], limit: int) -> EventPage:
 
 FIRST_FAILURE_CHUNK = 500
 FIRST_USER_CHUNK = 500
+MAX_CHUNK_GROWTH = 8
 
 
 def _id_bounds(filters: AuditFilters) -> tuple[int, int | None]:
@@ -450,13 +451,16 @@ def _entries_among(
 ) -> list[RowKey]:
     """The first `count` of `rows` whose id is among `ids` (by `column`, newest first).
 
-    The ids are taken in growing chunks and the filters applied to each, until the page is
-    full or the walk leaves the dates' bounds.
+    The ids are taken in chunks and the filters applied to each, until the page is full or
+    the walk leaves the dates' bounds. Each chunk is sized by how many matches the walk has
+    found so far in how many ids (a quarter more, so that one more chunk is usually enough),
+    at most `MAX_CHUNK_GROWTH` times the last.
     """
     floor, ceiling = bounds
     ids = ids.filter(**{f"{column}__gt": floor})
     found: list[RowKey] = []
     below = min((bound for bound in (before_id, ceiling) if bound is not None), default=None)
+    walked = 0
     while len(found) < count:
         window = ids if below is None else ids.filter(**{f"{column}__lt": below})
         # A subquery, not a list of ids: planning a list of thousands costs more than the walk.
@@ -464,26 +468,46 @@ def _entries_among(
         edge = list(window[chunk_size - 1 : chunk_size])
         if not edge:
             break
-        below, chunk_size = edge[0], chunk_size * 2
+        below, walked = edge[0], walked + chunk_size
+        wanted = (count - len(found)) * walked * 5 // (4 * len(found)) if found else NO_ID
+        chunk_size = max(1, min(wanted, chunk_size * MAX_CHUNK_GROWTH))
     return found
 
 
-FIRST_OPEN_CHUNK = 500
+def _open_intent_ids(filters: AuditFilters) -> QuerySet[OpenIntent, int]:
+    """The open intents' ids, newest first, narrowed by the filters an open intent holds."""
+    open_ids = OpenIntent.objects.order_by("-intent_id")
+    if filters.username:
+        users = get_user_model().objects.filter(username=filters.username)
+        open_ids = open_ids.filter(actor_id__in=list(users.values_list("pk", flat=True)))
+    if filters.resource_type:
+        open_ids = open_ids.filter(resource_type=filters.resource_type)
+    elif filters.key:
+        open_ids = open_ids.filter(resource_type__in=EXTENSION_RESOURCE_TYPES)
+    return open_ids.values_list("intent_id", flat=True)
 
 
 def _open_entries(
-    bounds: tuple[int, int | None], rows: RowKeys, before_id: int | None, count: int
+    filters: AuditFilters, rows: RowKeys, before_id: int | None, count: int
 ) -> list[RowKey]:
     """The first `count` of `rows` (intents without an outcome), walking open intents newest first.
 
     A change in doubt is about one intent in a hundred, and no index on the trail can hold
     "has no outcome yet": combined with a broad filter such as a key, the planner reads every
     candidate of that filter and looks for its outcome. The open intents are kept apart
-    (`OpenIntent`), so their ids are taken in growing chunks, newest first, and the other
-    filters (the outcome's absence among them) applied to each chunk.
+    (`OpenIntent`, with their actor and resource type), so their ids are taken in chunks,
+    newest first, and the other filters (the outcome's absence among them) applied to each.
+    Most of a chunk matches, so the first is sized by the page.
     """
-    open_ids = OpenIntent.objects.order_by("-intent_id").values_list("intent_id", flat=True)
-    return _entries_among(open_ids, "intent_id", FIRST_OPEN_CHUNK, bounds, rows, before_id, count)
+    return _entries_among(
+        _open_intent_ids(filters),
+        "intent_id",
+        2 * count,
+        _id_bounds(filters),
+        rows,
+        before_id,
+        count,
+    )
 
 
 def audit_entries(
@@ -500,7 +524,7 @@ def audit_entries(
     # An order's (or the lookups') few rows are cheaper to check one by one than to walk to.
     few = filters.order_ref or filters.lookups or filters.lookup_hmac
     if filters.outcome == Outcome.UNKNOWN and not few:
-        return _page(rows, before_id, limit, walk=partial(_open_entries, _id_bounds(filters)))
+        return _page(rows, before_id, limit, walk=partial(_open_entries, filters))
     if filters.username and filters.key and not few:
         return _page(rows, before_id, limit, walk=partial(_users_entries, filters))
     return _page(rows, before_id, limit)
