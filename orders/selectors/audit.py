@@ -452,9 +452,11 @@ def _entries_among(
     """The first `count` of `rows` whose id is among `ids` (by `column`, newest first).
 
     The ids are taken in chunks and the filters applied to each, until the page is full or
-    the walk leaves the dates' bounds. Each chunk is sized by how many matches the walk has
-    found so far in how many ids (a quarter more, so that one more chunk is usually enough),
-    at most `MAX_CHUNK_GROWTH` times the last.
+    the walk leaves the dates' bounds. Each chunk is at least twice the last, and more where
+    the matches found so far in the ids walked say the page needs more (a quarter more, so
+    that one more chunk is usually enough); after a chunk without a match, or at most,
+    `MAX_CHUNK_GROWTH` times the last. Matches cluster (a user's failures in one afternoon),
+    so a chunk that found none says more than the rate so far.
     """
     floor, ceiling = bounds
     ids = ids.filter(**{f"{column}__gt": floor})
@@ -464,13 +466,14 @@ def _entries_among(
     while len(found) < count:
         window = ids if below is None else ids.filter(**{f"{column}__lt": below})
         # A subquery, not a list of ids: planning a list of thousands costs more than the walk.
-        found += rows.filter(pk__in=window[:chunk_size])[: count - len(found)]
+        matches = list(rows.filter(pk__in=window[:chunk_size])[: count - len(found)])
+        found += matches
         edge = list(window[chunk_size - 1 : chunk_size])
         if not edge:
             break
         below, walked = edge[0], walked + chunk_size
-        wanted = (count - len(found)) * walked * 5 // (4 * len(found)) if found else NO_ID
-        chunk_size = max(1, min(wanted, chunk_size * MAX_CHUNK_GROWTH))
+        wanted = (count - len(found)) * walked * 5 // (4 * len(found)) if matches else NO_ID
+        chunk_size = min(max(wanted, chunk_size * 2), chunk_size * MAX_CHUNK_GROWTH)
     return found
 
 
