@@ -110,8 +110,7 @@ def web_stack(database_url: str) -> Iterator[Stack]:
         "cdpadmin.wsgi",
         "--bind",
         f"127.0.0.1:{app_port}",
-        # As docs/deploy.md runs it. With 8 threads a worker's threads queued for the GIL
-        # behind each other's rendering: the one-call search waited 200 ms on its answer.
+        # As docs/deploy.md runs it (the bench had 8 threads per worker until this round).
         "--workers",
         "3",
         "--threads",
