@@ -214,6 +214,12 @@ def _failed_intent_ids() -> QuerySet[AuditEntry, int]:
     )
 
 
+def _user_ids(username: str) -> list[int]:
+    # A list, not a subquery: the planner estimates the user's rows from the actor's id.
+    users = get_user_model().objects.filter(username=username)
+    return list(users.values_list("pk", flat=True))
+
+
 def filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
     """Intent and observed rows matching `filters`, newest first (not yet limited)."""
     rows = _filtered_events(filters)
@@ -226,10 +232,7 @@ def _filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
     """`filtered_events` but for the failure filter, which `_failed_page` walks its own way."""
     rows = AuditEntry.objects.filter(phase__in=EVENT_PHASES)
     if filters.username:
-        user_ids = list(
-            get_user_model().objects.filter(username=filters.username).values_list("pk", flat=True)
-        )
-        rows = rows.filter(actor_id__in=user_ids)
+        rows = rows.filter(actor_id__in=_user_ids(filters.username))
     if filters.action:
         rows = rows.filter(action=filters.action)
     if filters.resource_type:
@@ -430,9 +433,8 @@ def _users_entries(
     A user's rows are a few percent of the trail, and so are a key's; the planner takes the
     two as independent and reads the whole trail newest first for the few rows both match.
     """
-    users = get_user_model().objects.filter(username=filters.username)
     theirs = (
-        AuditEntry.objects.filter(actor_id__in=list(users.values_list("pk", flat=True)))
+        AuditEntry.objects.filter(actor_id__in=_user_ids(filters.username))
         .order_by("-id")
         .values_list("id", flat=True)
     )
@@ -481,8 +483,7 @@ def _open_intent_ids(filters: AuditFilters) -> QuerySet[OpenIntent, int]:
     """The open intents' ids, newest first, narrowed by the filters an open intent holds."""
     open_ids = OpenIntent.objects.order_by("-intent_id")
     if filters.username:
-        users = get_user_model().objects.filter(username=filters.username)
-        open_ids = open_ids.filter(actor_id__in=list(users.values_list("pk", flat=True)))
+        open_ids = open_ids.filter(actor_id__in=_user_ids(filters.username))
     if filters.resource_type:
         open_ids = open_ids.filter(resource_type=filters.resource_type)
     elif filters.key:
