@@ -172,6 +172,8 @@ def _day_start(day: dt.date) -> dt.datetime:
 # clock step back of more than an hour.
 CLOCK_SLACK = dt.timedelta(hours=1)
 NO_ID = 2**63 - 1
+# Ids no row of the dates can be at or below, or at or above (None: no bound).
+IdBounds = tuple[int, int | None]
 
 
 def _first_from(instant: dt.datetime) -> QuerySet[AuditEntry, tuple[int]]:
@@ -222,9 +224,7 @@ def filtered_events(filters: AuditFilters) -> QuerySet[AuditEntry]:
     return rows
 
 
-def _filtered_events(
-    filters: AuditFilters, bounds: tuple[int, int | None] | None = None
-) -> QuerySet[AuditEntry]:
+def _filtered_events(filters: AuditFilters, bounds: IdBounds | None = None) -> QuerySet[AuditEntry]:
     """`filtered_events` but for the failure filter, which `_failed_page` walks its own way.
 
     `bounds` are the dates' `_id_bounds`, when the caller has them.
@@ -409,7 +409,7 @@ FIRST_USER_CHUNK = 500
 MAX_CHUNK_GROWTH = 8
 
 
-def _id_bounds(filters: AuditFilters) -> tuple[int, int | None]:
+def _id_bounds(filters: AuditFilters) -> IdBounds:
     """Ids no matching row can be at or below, or at or above (None: no bound), by the dates."""
     floor, ceiling = 0, None
     if filters.since:
@@ -422,7 +422,7 @@ def _id_bounds(filters: AuditFilters) -> tuple[int, int | None]:
 
 
 def _failed_entries(
-    bounds: tuple[int, int | None], rows: RowKeys, before_id: int | None, count: int
+    bounds: IdBounds, rows: RowKeys, before_id: int | None, count: int
 ) -> list[RowKey]:
     """The first `count` of `rows` whose intent failed, walking failures newest first.
 
@@ -438,7 +438,7 @@ def _failed_entries(
 
 def _users_entries(
     filters: AuditFilters,
-    bounds: tuple[int, int | None],
+    bounds: IdBounds,
     rows: RowKeys,
     before_id: int | None,
     count: int,
@@ -460,7 +460,7 @@ def _entries_among(
     ids: QuerySet[Any, int],
     column: str,
     chunk_size: int,
-    bounds: tuple[int, int | None],
+    bounds: IdBounds,
     rows: RowKeys,
     before_id: int | None,
     count: int,
@@ -507,7 +507,7 @@ def _open_intent_ids(filters: AuditFilters) -> QuerySet[OpenIntent, int]:
 
 def _open_entries(
     filters: AuditFilters,
-    bounds: tuple[int, int | None],
+    bounds: IdBounds,
     rows: RowKeys,
     before_id: int | None,
     count: int,
