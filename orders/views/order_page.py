@@ -2,56 +2,101 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.text import Truncator
 
-from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, get_client
-from orders.ext_grid import ext_grid_context, key_usage
+from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, OrderBundle, get_client
+from orders.ext_grid import KeyUsage, ext_grid_context, key_usage
 from orders.forms import NoteForm
 from orders.home import change_views, record_order_view
-from orders.models import AuditEntry
-from orders.selectors import Event, audit_entries_for_order
+from orders.models import AuditEntry, OrderNote
+from orders.selectors import Event, EventPage, audit_entries_for_order
 from orders.services.extensions import ORDER_EXTENSION
 from orders.services.notes import order_notes
-from orders.services.observed import order_outside_changes_record, outside_changes_snapshot
+from orders.services.observed import (
+    Snapshot,
+    order_outside_changes_record,
+    outside_changes_snapshot,
+)
 
 
-def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
-    """The order page's context; on failure, an `error` sentence and an HTTP `status`."""
+def order_page_begin(request: HttpRequest, order_ref: str) -> Callable[[], dict[str, Any]]:
+    """Send the order page's calls to CDP and read its own records while they are out.
+
+    Returns the function that waits for CDP's answers and gives the page's context; on
+    failure, an `error` sentence and an HTTP `status`. The caller may do its own work (render
+    the frame) before calling it.
+    """
     can_edit = request.user.has_perm("orders.change_extensions")
     can_read_notes = request.user.has_perm("orders.view_ordernote")
     try:
-        finish = get_client().order_page_begin(order_ref)
-        # The page's own records are read while CDP's five answers are on their way.
-        notes = order_notes(order_ref=order_ref) if can_read_notes else []
-        changes = audit_entries_for_order(order_ref=order_ref, limit=TIMELINE_LIMIT)
-        usage = key_usage(ORDER_EXTENSION) if can_edit else {}
-        snapshot = outside_changes_snapshot(order_ref=order_ref)
-        bundle = finish()
-    except CdpNotFound:
+        answers = get_client().order_page_begin(order_ref)
+    except CdpError as exc:
+        failure = failure_context(order_ref, exc)
+        return lambda: failure
+    own = OwnRecords(
+        can_edit=can_edit,
+        can_read_notes=can_read_notes,
+        notes=order_notes(order_ref=order_ref) if can_read_notes else [],
+        changes=audit_entries_for_order(order_ref=order_ref, limit=TIMELINE_LIMIT),
+        usage=key_usage(ORDER_EXTENSION) if can_edit else {},
+        snapshot=outside_changes_snapshot(order_ref=order_ref),
+    )
+
+    def finish() -> dict[str, Any]:
+        try:
+            bundle = answers()
+        except CdpError as exc:
+            return failure_context(order_ref, exc)
+        return answered_context(request, order_ref, bundle, own)
+
+    return finish
+
+
+@dataclass(frozen=True)
+class OwnRecords:
+    """What the order page reads from cdpadmin's database while CDP's answers are out."""
+
+    can_edit: bool
+    can_read_notes: bool
+    notes: list[OrderNote]
+    changes: EventPage
+    usage: Mapping[str, KeyUsage]
+    snapshot: Snapshot
+
+
+def failure_context(order_ref: str, error: CdpError) -> dict[str, Any]:
+    if isinstance(error, CdpNotFound):
         return {
             "title": "Order not found",
             "order_ref": order_ref,
             "error": f"Order “{order_ref}” doesn’t exist in CDP. Perhaps it was deleted?",
             "status": 404,
         }
-    except CdpError as exc:
-        return {
-            "title": "Order unavailable",
-            "order_ref": order_ref,
-            "error": exc.message,
-            "status": 503 if isinstance(exc, CdpUnavailable) else 502,
-        }
+    return {
+        "title": "Order unavailable",
+        "order_ref": order_ref,
+        "error": error.message,
+        "status": 503 if isinstance(error, CdpUnavailable) else 502,
+    }
+
+
+def answered_context(
+    request: HttpRequest, order_ref: str, bundle: OrderBundle, own: OwnRecords
+) -> dict[str, Any]:
     order = bundle.order
     # Opening an order can write to the audit trail: changes made outside cdpadmin.
-    observed = order_outside_changes_record(bundle=bundle, snapshot=snapshot)
+    observed = order_outside_changes_record(bundle=bundle, snapshot=own.snapshot)
     record_order_view(user=request.user, order_ref=order_ref, reference_id=order.reference_id or "")
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}
     return {
         "title": f"Order {order.reference_id or order.ref}",
+        "crumb": f"Order {Truncator(order.reference_id or order.ref).chars(80)}",
         "order_ref": order_ref,
         "order": order,
         "items": bundle.items,
@@ -68,15 +113,18 @@ def order_page_context(request: HttpRequest, order_ref: str) -> dict[str, Any]:
             order_ref,
             bundle.extension.value.pairs if bundle.extension.value else None,
             error=bundle.extension.error.message if bundle.extension.error else None,
-            can_edit=can_edit,
-            usage=usage,
+            can_edit=own.can_edit,
+            usage=own.usage,
             foreign=bundle.extension.value.unreadable_pairs if bundle.extension.value else None,
         ),
-        "can_read_notes": can_read_notes,
-        "notes": notes,
+        "can_read_notes": own.can_read_notes,
+        "notes": own.notes,
         "note_form": NoteForm(),
         "timeline": order_timeline(
-            changes, notes, observed, {order_ref: order.reference_id} if order.reference_id else {}
+            own.changes,
+            own.notes,
+            observed,
+            {order_ref: order.reference_id} if order.reference_id else {},
         ),
     }
 

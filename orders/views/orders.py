@@ -37,7 +37,8 @@ from orders.services import Audited, EditConflict, ServiceError
 from orders.services.in_doubt import child_create_resolve, resubmit_hint
 from orders.services.resources import R, Record
 from orders.views.common import HtmxHttpRequest
-from orders.views.order_page import order_page_context
+from orders.views.frames import render_frame
+from orders.views.order_page import order_page_begin
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,12 @@ def confirm(request: HtmxHttpRequest, text: str, audited: Audited[Any]) -> None:
 @login_required
 @permission_required("orders.view_orders", raise_exception=True)
 def order_detail(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
-    context = order_page_context(request, order_ref)
+    finish = order_page_begin(request, order_ref)
+    # Rendered while CDP's answers are on their way: only the title, crumb and page wait.
+    frame = render_frame("orders/order_detail.html", request=request)
+    context = finish()
     status = 200 if "order" in context else context.get("status", 502)
-    return render(request, "orders/order_detail.html", context, status=status)
+    return frame.response("orders/order_detail.html#page", context, request=request, status=status)
 
 
 def order_url(order_ref: str) -> str:

@@ -103,6 +103,45 @@ def test_unknown_order_is_a_clear_404(cs_client: Client, sandbox: SandboxServer)
     )
 
 
+def test_the_title_and_crumb_show_cdps_reference_and_its_markup_stays_text(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
+    # The page's frame is rendered before CDP answers, with markers where the answers go.
+    # A reference holding those markers is shown as text and fills nothing.
+    reference = "<cdp-slot:page><cdp-slot:title>"
+    order = seed_order(sandbox, referenceId=reference)
+
+    text = cs_client.get(f"/orders/{order['ref']}/").content.decode()
+
+    shown = "Order &lt;cdp-slot:page&gt;&lt;cdp-slot:title&gt;"
+    assert f"<title>{shown} | cdpadmin</title>" in text
+    assert f"<h1>{shown}</h1>" in text
+    assert f"&rsaquo; {shown}</div>" in text
+    assert "<cdp-slot" not in text
+    assert text.count('id="order-items"') == 1
+
+
+def test_a_long_reference_is_cut_in_the_crumb_only(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
+    reference = "R" * 120
+    order = seed_order(sandbox, referenceId=reference)
+
+    text = cs_client.get(f"/orders/{order['ref']}/").content.decode()
+
+    assert f"<h1>Order {reference}</h1>" in text
+    assert f"&rsaquo; Order {'R' * 79}…</div>" in text
+
+
+def test_an_unknown_order_is_named_not_found_in_the_title_and_crumb(
+    cs_client: Client, sandbox: SandboxServer
+) -> None:
+    text = cs_client.get("/orders/11111111-2222-4333-8444-555555555555/").content.decode()
+
+    assert "<title>Order not found | cdpadmin</title>" in text
+    assert "&rsaquo; Order not found</div>" in text
+
+
 @pytest.mark.parametrize(
     "path",
     [
