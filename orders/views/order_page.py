@@ -12,7 +12,7 @@ from django.utils.text import Truncator
 from orders.cdp import CdpError, CdpNotFound, CdpUnavailable, OrderBundle, get_client
 from orders.ext_grid import KeyUsage, ext_grid_context, key_usage
 from orders.forms import NoteForm
-from orders.home import change_views, record_order_view
+from orders.home import change_views
 from orders.models import AuditEntry, OrderNote
 from orders.selectors import Event, EventPage, audit_entries_for_order
 from orders.services.extensions import ORDER_EXTENSION
@@ -91,7 +91,6 @@ def answered_context(
     order = bundle.order
     # Opening an order can write to the audit trail: changes made outside cdpadmin.
     observed = order_outside_changes_record(bundle=bundle, snapshot=own.snapshot)
-    record_order_view(user=request.user, order_ref=order_ref, reference_id=order.reference_id or "")
     items = bundle.items.value or ()
     item_names = {item.ref: item.name or item.ref for item in items}
     return {

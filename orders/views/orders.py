@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -32,6 +33,7 @@ from orders.forms import (
     OrderItemForm,
     initial_from_record,
 )
+from orders.home import record_order_view
 from orders.selectors.orders import order_matches
 from orders.services import Audited, EditConflict, ServiceError
 from orders.services.in_doubt import child_create_resolve, resubmit_hint
@@ -108,7 +110,19 @@ def order_detail(request: HtmxHttpRequest, order_ref: str) -> HttpResponse:
     frame = render_frame("orders/order_detail.html", request=request)
     context = finish()
     status = 200 if "order" in context else context.get("status", 502)
-    return frame.response("orders/order_detail.html#page", context, request=request, status=status)
+    response = frame.response(
+        "orders/order_detail.html#page", context, request=request, status=status
+    )
+    if "order" in context:
+        # For the home page's list; written once the page is sent, so nobody waits for it.
+        viewed = partial(
+            record_order_view,
+            user=request.user,
+            order_ref=order_ref,
+            reference_id=context["order"].reference_id or "",
+        )
+        response.after_sent.append(viewed)
+    return response
 
 
 def order_url(order_ref: str) -> str:
