@@ -14,7 +14,7 @@ import responses
 
 from orders.cdp import CdpClient, CdpUnavailable
 from orders.cdp.client import get_client, reset_client
-from orders.cdp.http import MAX_RETRY_WAIT_S, CdpHTTPAdapter, CdpRetry
+from orders.cdp.http import MAX_RETRY_WAIT_S, CdpHTTPAdapter, CdpRetry, encode_body
 from tests.cdp.support import (
     API_TOKEN,
     BASE_URL,
@@ -41,6 +41,39 @@ def test_requests_carry_basic_auth_json_headers_and_the_default_timeout(
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["User-Agent"] == "cdpadmin/0.1"
     assert request.req_kwargs["timeout"] == (10.0, 10.0)
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "body"),
+    [
+        ("GET", None, None),
+        ("GET", {"expand": "true", "offset": 0, "limit": 100, "sort": None}, None),
+        ("GET", "email=jane%40example.com&expand=true", None),
+        ("POST", None, {"referenceId": "Ünïcode €", "price": 1.5}),
+        ("DELETE", {"keys": "a,b"}, None),
+        ("DELETE", None, None),
+    ],
+)
+def test_each_request_is_what_requests_itself_would_have_prepared(
+    mocked: responses.RequestsMock, method: str, params: Any, body: Any
+) -> None:
+    # The transport builds its requests from parts prepared once; what goes out must not
+    # differ from requests' own full preparation, byte for byte.
+    mocked.add(method, ORDER_URL, json=ORDER_BODY)
+    client = make_client(BASE_URL)
+    client.transport.call(method, ORDER_PATH, params=params, body=body)
+
+    sent = mocked.calls[0].request
+    expected = requests.Request(
+        method,
+        BASE_URL + ORDER_PATH,
+        headers=client.transport.session.headers,
+        params=params,
+        data=None if body is None else encode_body(body),
+        auth=client.transport.session.auth,
+    ).prepare()
+    assert (sent.method, sent.url, sent.body) == (expected.method, expected.url, expected.body)
+    assert dict(sent.headers) == dict(expected.headers)
 
 
 def test_a_trailing_slash_on_the_base_url_does_not_double_the_slash(
