@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from orders.models import AuditEntry
+from orders.models import AuditEntry, ChainVerification
 from orders.selectors import AuditFilters, audit_entries, audit_entries_for_order
 from orders.selectors.compiled import CompiledQuery
 from tests.orders.audit_helpers import ORDER_A, ORDER_B, record_change
@@ -50,3 +52,29 @@ def test_the_order_timeline_is_the_order_filters_first_page(cs_user) -> None:
         assert [(e.entry, e.outcome) for e in page] == [(e.entry, e.outcome) for e in listed]
         assert page.next_before_id == listed.next_before_id
     assert [e.entry for e in audit_entries_for_order(order_ref=ORDER_A)] == made[::-1]
+
+
+def test_a_datetime_or_number_sample_is_replaced_and_true_is_not_taken_for_one(db) -> None:
+    start = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+    def walk(rows: int, ok: bool, minutes: int) -> ChainVerification:
+        at = start + timedelta(minutes=minutes)
+        return ChainVerification.objects.create(
+            at=at, ok=ok, rows_checked=rows, head_hash="", message=""
+        )
+
+    walk(5, True, 0)
+    kept = walk(10, True, 1)
+    walk(10, False, 2)
+    walk(10, True, -1)
+    # The ORM passes `True` as a parameter here, and True == 1, the number sample: only the
+    # sample is replaced.
+    compiled = CompiledQuery(
+        lambda since, above: ChainVerification.objects.filter(
+            at__gte=since, rows_checked__gt=above, ok__in=[True]
+        ),
+        since=datetime(2000, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        above=1,
+    )
+
+    assert [row.pk for row in compiled.run(since=start, above=5)] == [kept.pk]

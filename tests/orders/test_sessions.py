@@ -120,3 +120,26 @@ def test_sign_out_everywhere_from_the_admin_ends_only_that_users_sessions(
     assert not still_signed_in(laptop)
     assert not still_signed_in(phone)
     assert still_signed_in(other)
+
+
+def test_the_store_reads_a_live_session_and_not_an_expired_one(db: None) -> None:
+    from datetime import timedelta
+
+    from django.conf import settings as live
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from orders.sessions import SessionStore
+
+    assert live.SESSION_ENGINE == "orders.sessions"
+    store = SessionStore()
+    store["colour"] = "teal"
+    store.create()
+    key = store.session_key
+
+    assert SessionStore(key).load() == {"colour": "teal"}
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(1))
+    expired = SessionStore(key)
+    assert expired.load() == {}
+    assert expired.session_key is None
+    assert SessionStore("no-such-session-key-0123456789").load() == {}
