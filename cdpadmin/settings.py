@@ -338,7 +338,9 @@ INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses locked sign-ins before any check
-    "allauth.account.auth_backends.AuthenticationBackend",  # Django's ModelBackend, extended
+    # allauth's backend (Django's ModelBackend, extended); sessions name it, so a session
+    # signed in under another backend's name signs in again.
+    "orders.identity.StaffBackend",
 ]
 AXES_HANDLER = "orders.signin.SignInLockHandler"
 AXES_FAILURE_LIMIT = SIGNIN_MAX_FAILURES_PER_USERNAME

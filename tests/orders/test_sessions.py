@@ -143,3 +143,28 @@ def test_the_store_reads_a_live_session_and_not_an_expired_one(db: None) -> None
     assert expired.load() == {}
     assert expired.session_key is None
     assert SessionStore("no-such-session-key-0123456789").load() == {}
+
+
+def test_the_backend_gives_a_sessions_user_only_while_they_may_sign_in(db: None) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.backends import ModelBackend
+
+    from orders.identity import StaffBackend
+
+    user = get_user_model().objects.create_user("dana", password=PASSWORD)
+    backend = StaffBackend()
+
+    found = backend.get_user(user.pk)
+    assert found == ModelBackend().get_user(user.pk)
+    assert found is not None and found.get_session_auth_hash() == user.get_session_auth_hash()
+    assert backend.get_user(user.pk + 1000) is None
+    user.is_active = False
+    user.save()
+    assert backend.get_user(user.pk) is None
+
+
+def test_signing_in_names_the_compiled_backend_in_the_session(casey: Client) -> None:
+    from django.contrib.auth import BACKEND_SESSION_KEY
+
+    assert casey.session[BACKEND_SESSION_KEY] == "orders.identity.StaffBackend"
+    assert still_signed_in(casey)
