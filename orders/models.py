@@ -93,6 +93,19 @@ class AuditEntry(models.Model):
             models.Index(
                 fields=["intent"], condition=models.Q(phase="outcome"), name="audit_outcome_intent"
             ),
+            # Changes seen made outside cdpadmin, by action and by resource type: the
+            # observed-outcome filter with either (or with a key, which means a type) walks
+            # only those rows instead of every observed one.
+            models.Index(
+                fields=["action", "-id"],
+                condition=models.Q(phase="observed"),
+                name="audit_observed_action",
+            ),
+            models.Index(
+                fields=["resource_type", "-id"],
+                condition=models.Q(phase="observed"),
+                name="audit_observed_type",
+            ),
         ]
         permissions = [
             ("export_auditentry", "Can export the audit trail"),
