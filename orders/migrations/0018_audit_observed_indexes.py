@@ -1,30 +1,23 @@
-"""Partial indexes on observed rows, for the observed-outcome filter paired with an action, a type or a key."""
+"""Partial indexes on observed rows, by action and by resource type.
 
-from django.conf import settings
+For the audit list's observed-outcome filter paired with an action, a type or a key.
+"""
+
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
-    dependencies = [
-        ("orders", "0017_audit_open_intents"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+def observed_by(field: str, name: str) -> migrations.AddIndex:
+    return migrations.AddIndex(
+        model_name="auditentry",
+        index=models.Index(
+            condition=models.Q(("phase", "observed")),
+            fields=[field, "-id"],
+            name=f"audit_observed_{name}",
+        ),
+    )
 
-    operations = [
-        migrations.AddIndex(
-            model_name="auditentry",
-            index=models.Index(
-                condition=models.Q(("phase", "observed")),
-                fields=["action", "-id"],
-                name="audit_observed_action",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="auditentry",
-            index=models.Index(
-                condition=models.Q(("phase", "observed")),
-                fields=["resource_type", "-id"],
-                name="audit_observed_type",
-            ),
-        ),
-    ]
+
+class Migration(migrations.Migration):
+    dependencies = [("orders", "0017_audit_open_intents")]
+
+    operations = [observed_by("action", "action"), observed_by("resource_type", "type")]
