@@ -278,6 +278,37 @@ def test_failure_filter_pages_through_failures_in_chunks_with_other_filters(
     assert seen == [(pk, Outcome.FAILURE) for pk in reversed(failed_on_a)]
 
 
+@pytest.mark.parametrize("few_user_rows", [1, 10_000])
+def test_a_users_failures_are_the_same_whichever_rows_are_walked(
+    cs_user, marketing_user, monkeypatch, few_user_rows: int
+) -> None:
+    # Walking the trail's failures (a user with many rows) or the user's own rows (few)
+    # lists the same changes, page by page.
+    monkeypatch.setattr("orders.selectors.audit.FEW_USER_ROWS", few_user_rows)
+    monkeypatch.setattr("orders.selectors.audit.FIRST_FAILURE_CHUNK", 1)
+    monkeypatch.setattr("orders.selectors.audit.FIRST_USER_CHUNK", 1)
+    theirs = []
+    for _ in range(3):
+        theirs.append(record_change(actor=cs_user, outcome="failure")[0].pk)
+        record_change(actor=cs_user)  # succeeded: never listed
+        record_change(actor=marketing_user, outcome="failure")  # someone else's
+    record_change(actor=cs_user, outcome=None)  # no outcome yet: not a failure
+
+    seen, before_id = [], None
+    while True:
+        page = audit_entries(
+            filters=AuditFilters(outcome=Outcome.FAILURE, username=cs_user.username),
+            before_id=before_id,
+            limit=2,
+        )
+        seen += [(event.entry.pk, event.status) for event in page]
+        before_id = page.next_before_id
+        if before_id is None:
+            break
+
+    assert seen == [(pk, Outcome.FAILURE) for pk in reversed(theirs)]
+
+
 def test_failure_filter_with_dates_keeps_to_the_days(cs_user, monkeypatch) -> None:
     monkeypatch.setattr("orders.selectors.audit.FIRST_FAILURE_CHUNK", 1)
     day = dt.date(2026, 3, 2)
