@@ -251,6 +251,18 @@ def test_date_bounds_keep_a_row_stamped_out_of_order_by_less_than_an_hour(cs_use
     assert ids(since=day + dt.timedelta(days=3)) == [much_later.pk]
 
 
+def every_page(filters: AuditFilters, *, limit: int) -> list[Any]:
+    """Every event `filters` lists, page after page of `limit`."""
+    events: list[Any] = []
+    before_id = None
+    while True:
+        page = audit_entries(filters=filters, before_id=before_id, limit=limit)
+        events += list(page)
+        before_id = page.next_before_id
+        if before_id is None:
+            return events
+
+
 def test_failure_filter_pages_through_failures_in_chunks_with_other_filters(
     cs_user, monkeypatch
 ) -> None:
@@ -263,17 +275,8 @@ def test_failure_filter_pages_through_failures_in_chunks_with_other_filters(
         if order_ref == ORDER_A:
             failed_on_a.append(intent.pk)
 
-    seen, before_id = [], None
-    while True:
-        page = audit_entries(
-            filters=AuditFilters(outcome=Outcome.FAILURE, order_ref=ORDER_A),
-            before_id=before_id,
-            limit=2,
-        )
-        seen += [(event.entry.pk, event.status) for event in page]
-        before_id = page.next_before_id
-        if before_id is None:
-            break
+    listed = every_page(AuditFilters(outcome=Outcome.FAILURE, order_ref=ORDER_A), limit=2)
+    seen = [(event.entry.pk, event.status) for event in listed]
 
     assert seen == [(pk, Outcome.FAILURE) for pk in reversed(failed_on_a)]
 
@@ -294,17 +297,8 @@ def test_a_users_failures_are_the_same_whichever_rows_are_walked(
         record_change(actor=marketing_user, outcome="failure")  # someone else's
     record_change(actor=cs_user, outcome=None)  # no outcome yet: not a failure
 
-    seen, before_id = [], None
-    while True:
-        page = audit_entries(
-            filters=AuditFilters(outcome=Outcome.FAILURE, username=cs_user.username),
-            before_id=before_id,
-            limit=2,
-        )
-        seen += [(event.entry.pk, event.status) for event in page]
-        before_id = page.next_before_id
-        if before_id is None:
-            break
+    listed = every_page(AuditFilters(outcome=Outcome.FAILURE, username=cs_user.username), limit=2)
+    seen = [(event.entry.pk, event.status) for event in listed]
 
     assert seen == [(pk, Outcome.FAILURE) for pk in reversed(theirs)]
 
